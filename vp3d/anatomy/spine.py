@@ -1,0 +1,355 @@
+"""Vertebrae, discs, thecal sac and skin placed in one patient frame, and the density volume.
+
+Patient frame (RAS, mm): +x the patient's right, +y anterior, +z cranial. L1's local frame
+is the patient frame whatever range is built, so a level sits at the same place in every
+scene. Each part keeps its signed-distance field sampled on its own grid: the mesh is that
+field's zero contour and the density volume interpolates the same samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pyvista as pv
+from scipy import ndimage
+
+from vp3d import attenuation
+from vp3d.anatomy.alignment import disc_frame, lower_in_upper
+from vp3d.anatomy.body import VertebralBody
+from vp3d.anatomy.vertebra import (
+    SIDES,
+    Joint,
+    Landmarks,
+    body_shape,
+    superior_joint,
+    vertebra_shape,
+)
+from vp3d.meshing import contour_zero
+from vp3d.morphometry import LEVELS, LevelMorphometry, check_level, level_range, morphometry
+from vp3d.sdf import BAND_MM, Ellipsoid, Grid, RoundCone, Shape, Transformed, Union, sample_grid
+from vp3d.volume import Label, Volume
+
+#: Cortical shell thickness, mm (vertebral body cortex about 0.4-1 mm thick:
+#: Silva et al., J Bone Miner Res 1994;9:1563; Ritzel et al., JBMR 1997;12:89-95).
+CORTICAL_SHELL_MM = 1.0
+#: Subcutaneous fat under the skin of the back, mm (lumbar: typically 10-25 mm on CT).
+SUBCUTANEOUS_FAT_MM = 15.0
+#: Skin of the back to the spinous-process tips, mm.
+SKIN_TO_SPINOUS_MM = 30.0
+DEFAULT_SPACING_MM = 0.5
+
+
+@dataclass
+class Part:
+    """One anatomical part: its shape in a local frame and the placement in the patient."""
+
+    name: str
+    kind: str  # "vertebra" | "disc" | "nucleus" | "cord" | "skin"
+    level: str | None
+    shape: Shape
+    transform: np.ndarray  # 4x4, local -> patient
+    spacing_mm: float = DEFAULT_SPACING_MM
+
+    @cached_property
+    def grid(self) -> Grid:
+        lo, hi = self.shape.bounds()
+        return Grid.around(lo, hi, self.spacing_mm, margin_mm=2.0 * self.spacing_mm + 1.0)
+
+    @cached_property
+    def field(self) -> np.ndarray:
+        """Signed distance (mm) sampled on :attr:`grid`, clamped to the band."""
+        return sample_grid(self.shape, self.grid)
+
+    @cached_property
+    def mesh(self) -> pv.PolyData:
+        """Closed triangle mesh in the local frame (zero contour of :attr:`field`)."""
+        return contour_zero(self.field, self.grid)
+
+    def patient_mesh(self) -> pv.PolyData:
+        """The mesh moved into the patient frame."""
+        return self.mesh.transform(self.transform, inplace=False)
+
+    def patient_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = Transformed(self.shape, self.transform).bounds()
+        return lo, hi
+
+    def distance_patient(self, points_mm: np.ndarray) -> np.ndarray:
+        """Sampled field interpolated (trilinear) at patient-frame points, clamped to the band."""
+        inv = np.linalg.inv(self.transform)
+        local = points_mm @ inv[:3, :3].T + inv[:3, 3]
+        idx = (local - np.asarray(self.grid.origin_mm)) / self.grid.spacing_mm
+        coords = np.moveaxis(idx, -1, 0).reshape(3, -1)
+        out = ndimage.map_coordinates(self.field, coords, order=1, mode="constant", cval=BAND_MM)
+        return out.reshape(points_mm.shape[:-1])
+
+
+@dataclass
+class Vertebra(Part):
+    """A vertebra with its morphometry and landmarks (local frame: body centre origin)."""
+
+    morphometry: LevelMorphometry | None = None
+    landmarks: Landmarks = field(default_factory=Landmarks)
+
+
+def _lower_joints(level: str) -> list[Joint]:
+    """The facet joints with the level below, in ``level``'s frame (L5: a virtual S1 like L5)."""
+    m = morphometry(level)
+    i = LEVELS.index(level)
+    below = morphometry(LEVELS[i + 1]) if i + 1 < len(LEVELS) else m
+    to_upper = lower_in_upper(m, below)
+    return [superior_joint(below, side).moved(to_upper) for side in SIDES]
+
+
+def build_vertebra(level: str, spacing_mm: float = DEFAULT_SPACING_MM) -> Vertebra:
+    """One vertebra in its local frame (origin at the body's centre, +z along its axis).
+
+    Raises ``ValueError`` naming the valid levels when ``level`` is unknown.
+    """
+    level = check_level(level)
+    _check_spacing(spacing_mm)
+    m = morphometry(level)
+    shape, marks = vertebra_shape(m, _lower_joints(level))
+    return Vertebra(level, "vertebra", level, shape, np.eye(4), spacing_mm, m, marks)
+
+
+def _check_spacing(spacing_mm: float) -> None:
+    if not (np.isfinite(spacing_mm) and 0.2 <= spacing_mm <= 4.0):
+        raise ValueError(f"spacing_mm must be between 0.2 and 4.0 mm, got {spacing_mm!r}")
+
+
+def level_transforms() -> dict[str, np.ndarray]:
+    """Local -> patient transform of every level T1-L5, with L1 at the patient origin."""
+    out = {"L1": np.eye(4)}
+    i1 = LEVELS.index("L1")
+    for i in range(i1 + 1, len(LEVELS)):
+        up, lo = LEVELS[i - 1], LEVELS[i]
+        out[lo] = out[up] @ lower_in_upper(morphometry(up), morphometry(lo))
+    for i in range(i1 - 1, -1, -1):
+        up, lo = LEVELS[i], LEVELS[i + 1]
+        out[up] = out[lo] @ np.linalg.inv(lower_in_upper(morphometry(up), morphometry(lo)))
+    return out
+
+
+@dataclass
+class DiscShape(Shape):
+    """Intervertebral disc in its mid-plane frame: the space between two endplates.
+
+    The outline is the mean of the two bodies' outlines; the disc fills every point
+    within it between the bodies, so it meets the (concave) endplates exactly.
+    """
+
+    outline: VertebralBody
+    half_height_mm: float
+    upper: Shape  # upper body, in the disc frame
+    lower: Shape
+
+    def distance(self, p):
+        prism = np.maximum(self.outline.profile_distance(p[..., 0], p[..., 1]),
+                           np.abs(p[..., 2]) - self.half_height_mm)
+        return np.maximum(prism, np.maximum(-self.upper.distance(p), -self.lower.distance(p)))
+
+    def bounds(self):
+        lo, hi = self.outline.bounds()
+        lo[2], hi[2] = -self.half_height_mm, self.half_height_mm
+        return lo, hi
+
+
+def _disc(up: LevelMorphometry, lo: LevelMorphometry) -> tuple[DiscShape, Ellipsoid]:
+    frame = disc_frame(up)  # disc -> upper
+    to_disc = np.linalg.inv(frame)
+    upper_body = Transformed(body_shape(up), to_disc)
+    lower_body = Transformed(body_shape(lo), to_disc @ lower_in_upper(up, lo))
+    outline = body_shape(up)
+    mean = VertebralBody(
+        width_mm=(up.endplate_width_mm + lo.endplate_width_mm) / 2,
+        depth_mm=(up.endplate_depth_mm + lo.endplate_depth_mm) / 2,
+        anterior_height_mm=10.0, posterior_height_mm=10.0,
+        posterior_concavity_mm=outline.posterior_concavity_mm,
+        heart_taper=(outline.heart_taper + body_shape(lo).heart_taper) / 2,
+    )
+    depth_extra = max(outline.endplate_concavity_mm, body_shape(lo).endplate_concavity_mm)
+    half = up.disc_height_mm / 2 + depth_extra + abs(up.segmental_angle_deg) * 0.4 + 1.0
+    disc = DiscShape(mean, half, upper_body, lower_body)
+    nucleus = Ellipsoid([0.0, -0.08 * mean.depth_mm, 0.0],
+                        [0.25 * mean.width_mm, 0.22 * mean.depth_mm, 0.3 * up.disc_height_mm])
+    return disc, nucleus
+
+
+@dataclass
+class TorsoShape(Shape):
+    """Trunk as an elliptic cylinder whose back follows the spinous-process line."""
+
+    back_y_mm: np.ndarray  # posterior skin y at ...
+    z_mm: np.ndarray  # ... these heights (increasing)
+    half_width_mm: float = 165.0
+    depth_mm: float = 230.0
+    z_range_mm: tuple[float, float] = (-200.0, 200.0)
+    round_mm: float = 40.0
+
+    def distance(self, p):
+        x, y, z = p[..., 0], p[..., 1], p[..., 2]
+        back = np.interp(z, self.z_mm, self.back_y_mm)
+        cy = back + self.depth_mm / 2
+        q = np.stack([x, y - cy], axis=-1)
+        from vp3d.sdf import _ellipsoid_distance
+
+        d2 = _ellipsoid_distance(q, np.array([self.half_width_mm, self.depth_mm / 2]))
+        zc = (self.z_range_mm[0] + self.z_range_mm[1]) / 2
+        dz = np.abs(z - zc) - (self.z_range_mm[1] - self.z_range_mm[0]) / 2
+        r = self.round_mm
+        qa, qb = d2 + r, dz + r
+        return np.hypot(np.maximum(qa, 0), np.maximum(qb, 0)) + np.minimum(np.maximum(qa, qb), 0) - r
+
+    def bounds(self):
+        lo = np.array([-self.half_width_mm, self.back_y_mm.min(), self.z_range_mm[0]])
+        hi = np.array([self.half_width_mm, self.back_y_mm.max() + self.depth_mm, self.z_range_mm[1]])
+        return lo, hi
+
+
+@dataclass
+class Spine:
+    """A range of levels assembled in the patient frame, with discs, thecal sac and skin."""
+
+    levels: list[str]
+    vertebrae: dict[str, Vertebra]
+    discs: list[Part]
+    nuclei: list[Part]
+    cord: Part
+    skin: Part
+
+    @property
+    def parts(self) -> list[Part]:
+        """Every part, cranial to caudal: vertebrae and discs interleaved, then cord, skin."""
+        out: list[Part] = []
+        for i, lv in enumerate(self.levels):
+            out.append(self.vertebrae[lv])
+            if i < len(self.discs):
+                out += [self.discs[i], self.nuclei[i]]
+        return out + [self.cord, self.skin]
+
+    def bone_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        los, his = zip(*(v.patient_bounds() for v in self.vertebrae.values()))
+        return np.min(los, axis=0), np.max(his, axis=0)
+
+    def density_volume(self, spacing_mm: float = DEFAULT_SPACING_MM,
+                       bone_quality: str = "normal", margin_mm: float = 15.0) -> Volume:
+        """Sample attenuation (1/mm at 60 keV) and tissue labels on a regular grid.
+
+        The box spans the bones plus ``margin_mm`` sideways and in front, and reaches back
+        past the skin of the back so a needle's whole path is inside it.
+        """
+        _check_spacing(spacing_mm)
+        mu_of = attenuation.label_mu_per_mm(bone_quality)
+        lo, hi = self.bone_bounds()
+        lo, hi = lo - margin_mm, hi + margin_mm
+        lo[1] = min(lo[1], self.skin.shape.back_y_mm.min() - 10.0)
+        grid = Grid.around(lo, hi, spacing_mm, margin_mm=0.0)
+        labels = np.full(grid.shape, Label.AIR, dtype=np.uint8)
+        _paint_torso(labels, grid, self.skin.shape)
+        for part in [self.cord, *self.discs]:
+            _paint(labels, grid, part, lambda d: d < 0, Label.DISC if part.kind == "disc" else Label.CANAL)
+        for v in self.vertebrae.values():
+            _paint_bone(labels, grid, v)
+        lut = np.zeros(256, dtype=np.float32)
+        for lab, mu in mu_of.items():
+            lut[int(lab)] = mu
+        return Volume(lut[labels], spacing_mm, np.array(grid.origin_mm), labels)
+
+
+def _block(grid: Grid, part: Part):
+    lo, hi = part.patient_bounds()
+    sl = grid.block(lo, hi)
+    if sl is None:
+        return None, None
+    return sl, part.distance_patient(grid.points(sl))
+
+
+def _paint(labels, grid, part, where, label):
+    sl, d = _block(grid, part)
+    if sl is not None:
+        view = labels[sl]
+        view[where(d)] = label
+
+
+def _paint_bone(labels, grid, part):
+    sl, d = _block(grid, part)
+    if sl is not None:
+        view = labels[sl]
+        view[d < 0] = Label.CORTICAL_BONE
+        view[d < -CORTICAL_SHELL_MM] = Label.TRABECULAR_BONE
+
+
+def _paint_torso(labels, grid, torso: TorsoShape):
+    """Soft tissue inside the skin and a subcutaneous fat layer under the back's skin."""
+    xs, ys, zs = grid.axis(0), grid.axis(1), grid.axis(2)
+    X, Y = np.meshgrid(xs, ys, indexing="ij")
+    for k, z in enumerate(zs):
+        p = np.stack([X, Y, np.full_like(X, z)], axis=-1)
+        d = torso.distance(p)
+        sl = labels[:, :, k]
+        sl[d < 0] = Label.SOFT_TISSUE
+        back = np.interp(z, torso.z_mm, torso.back_y_mm)
+        sl[(d < 0) & (d > -SUBCUTANEOUS_FAT_MM) & (Y < back + 40.0)] = Label.FAT
+
+
+def build_spine(top: str = "T10", bottom: str = "L5",
+                spacing_mm: float = DEFAULT_SPACING_MM) -> Spine:
+    """Assemble the levels ``top``..``bottom`` with discs, thecal sac and skin.
+
+    Raises ``ValueError`` naming the valid levels for an unknown level, or when ``top`` is
+    caudal to ``bottom``.
+    """
+    levels = level_range(top, bottom)
+    _check_spacing(spacing_mm)
+    placed = level_transforms()
+    vertebrae = {}
+    for lv in levels:
+        v = build_vertebra(lv, spacing_mm)
+        v.transform = placed[lv]
+        vertebrae[lv] = v
+    discs, nuclei = [], []
+    for up, lo in zip(levels, levels[1:]):
+        disc, nucleus = _disc(morphometry(up), morphometry(lo))
+        t = placed[up] @ disc_frame(morphometry(up))
+        discs.append(Part(f"disc {up}-{lo}", "disc", up, disc, t, spacing_mm))
+        nuclei.append(Part(f"nucleus {up}-{lo}", "nucleus", up, nucleus, t, spacing_mm))
+    cord = Part("cord", "cord", None, _thecal_sac(levels, placed), np.eye(4), spacing_mm)
+    skin = Part("skin", "skin", None, _torso(vertebrae), np.eye(4), 4.0)
+    return Spine(levels, vertebrae, discs, nuclei, cord, skin)
+
+
+def _thecal_sac(levels: list[str], placed: dict[str, np.ndarray]) -> Shape:
+    """Thecal sac as a chain of round cones through the canal centres, one level beyond."""
+    i0, i1 = LEVELS.index(levels[0]), LEVELS.index(levels[-1])
+    span = LEVELS[max(i0 - 1, 0): min(i1 + 2, len(LEVELS))]
+    pts, radii = [], []
+    for lv in span:
+        m = morphometry(lv)
+        c = np.array([0.0, -m.endplate_depth_mm / 2 - m.canal_depth_mm / 2, 0.0])
+        pts.append(placed[lv][:3, :3] @ c + placed[lv][:3, 3])
+        radii.append(0.42 * min(m.canal_width_mm, m.canal_depth_mm))
+    # Trim to half a level beyond the built range so the sac ends just past the bones.
+    first = 1 if span[0] != levels[0] else 0
+    last = len(span) - 2 if span[-1] != levels[-1] else len(span) - 1
+    a = pts[first] + 0.5 * (pts[first - 1] - pts[first]) if first else pts[0]
+    b = pts[last] + 0.5 * (pts[last + 1] - pts[last]) if last < len(span) - 1 else pts[-1]
+    chain = [a] + pts[first:last + 1] + [b]
+    rad = [radii[first]] + radii[first:last + 1] + [radii[last]]
+    cones = [RoundCone(p, q, r1, r2) for p, q, r1, r2 in zip(chain, chain[1:], rad, rad[1:])]
+    return Union(cones)
+
+
+def _torso(vertebrae: dict[str, Vertebra]) -> TorsoShape:
+    tips = np.array([v.transform[:3, :3] @ v.landmarks.spinous_tip_mm + v.transform[:3, 3]
+                     for v in vertebrae.values()])
+    order = np.argsort(tips[:, 2])
+    z = tips[order, 2]
+    back = tips[order, 1] - SKIN_TO_SPINOUS_MM
+    # Smooth the back line a little so the skin does not follow every process.
+    if len(back) >= 3:
+        back = np.convolve(np.pad(back, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+    lo, hi = zip(*(v.patient_bounds() for v in vertebrae.values()))
+    zr = (float(np.min(np.array(lo)[:, 2])) - 60.0, float(np.max(np.array(hi)[:, 2])) + 60.0)
+    return TorsoShape(back, z, z_range_mm=zr)

@@ -1,0 +1,219 @@
+"""One vertebra as a signed-distance shape built from its morphometry row.
+
+Local frame: origin at the centre of the vertebral body, +x the patient's right, +y
+anterior, +z cranial along the body's axis. The posterior arch is placed from the table:
+the pedicles' medial walls bound the canal (interpedicular width), their axes follow the
+published transverse and sagittal angles, the laminae close the canal at its published
+depth, and the spinous and transverse processes reach their published lengths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vp3d.anatomy.body import VertebralBody
+from vp3d.morphometry import LevelMorphometry
+from vp3d.sdf import Box, Rod, Shape, Subtract, Union, _unit
+
+#: Facet joint space between the articular surfaces, mm (cartilage and synovial gap;
+#: about 1-2 mm on CT in adults: Gellhorn et al., Nat Rev Rheumatol 2013;9:216-224).
+FACET_GAP_MM = 1.2
+#: Thickness of an articular process plate, mm.
+FACET_PLATE_MM = 4.5
+#: Smooth-union radius where processes join, mm (fillets, not anatomy).
+JOIN_BLEND_MM = 2.0
+
+
+@dataclass(frozen=True)
+class Joint:
+    """A facet joint: centre of the joint space and the unit normal of the lower
+    vertebra's superior articular facet (pointing from it towards the partner)."""
+
+    center_mm: np.ndarray
+    normal: np.ndarray
+
+    def moved(self, matrix: np.ndarray) -> "Joint":
+        return Joint(matrix[:3, :3] @ self.center_mm + matrix[:3, 3], matrix[:3, :3] @ self.normal)
+
+
+@dataclass
+class Landmarks:
+    """Named points of a vertebra in its local frame (mm); side index 0 = right, 1 = left."""
+
+    pedicle_isthmus_mm: list[np.ndarray] = field(default_factory=list)
+    pedicle_axis: list[np.ndarray] = field(default_factory=list)  # unit, pointing anteriorly
+    pedicle_posterior_mm: list[np.ndarray] = field(default_factory=list)
+    superior_joints: list[Joint] = field(default_factory=list)
+    canal_center_mm: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    spinous_tip_mm: np.ndarray = field(default_factory=lambda: np.zeros(3))
+
+
+SIDES = (1.0, -1.0)  # right (+x), left (-x)
+
+
+def facet_inclination_deg(m: LevelMorphometry) -> float:
+    """Facet plane angle to the transverse plane: about 60 deg thoracic, 90 deg lumbar.
+
+    Panjabi et al., "Articular facets of the human spine", Spine 1993;18:1298-1310;
+    T11-T12 are transitional.
+    """
+    return {"T11": 70.0, "T12": 80.0}.get(m.level, 60.0 if m.is_thoracic else 90.0)
+
+
+def body_shape(m: LevelMorphometry) -> VertebralBody:
+    """The body of one level (kidney-shaped lumbar, heart-shaped thoracic)."""
+    return VertebralBody(
+        width_mm=m.endplate_width_mm,
+        depth_mm=m.endplate_depth_mm,
+        anterior_height_mm=m.body_anterior_height_mm,
+        posterior_height_mm=m.body_posterior_height_mm,
+        posterior_concavity_mm=3.0 if not m.is_thoracic else 1.5,
+        heart_taper=0.28 if m.is_thoracic else 0.0,
+        waist_mm=1.0 if m.is_thoracic else 1.5,
+        endplate_concavity_mm=1.0 if m.is_thoracic else 1.5,
+    )
+
+
+def pedicle_geometry(m: LevelMorphometry, side: float):
+    """Isthmus centre, anterior-pointing unit axis and posterior end of one pedicle."""
+    t, s = np.radians(m.pedicle_transverse_angle_deg), np.radians(m.pedicle_sagittal_angle_deg)
+    axis = np.array([-side * np.sin(t) * np.cos(s), np.cos(t) * np.cos(s), -np.sin(s)])
+    z = m.body_posterior_height_mm / 2 - m.pedicle_height_mm / 2 - 1.0
+    isthmus = np.array([side * (m.canal_width_mm + m.pedicle_width_mm) / 2,
+                        -m.endplate_depth_mm / 2 - 0.4 * m.canal_depth_mm, z])
+    back = 0.45 * m.canal_depth_mm / axis[1]
+    return isthmus, axis, isthmus - back * axis
+
+
+def superior_joint(m: LevelMorphometry, side: float) -> Joint:
+    """Joint centre and facet normal of this level's superior articular process."""
+    _, _, post = pedicle_geometry(m, side)
+    beta = np.radians(m.facet_angle_deg)
+    gamma = np.radians(facet_inclination_deg(m))
+    horizontal = np.array([-side * np.cos(beta), -np.sin(beta)])
+    normal = np.array([*(horizontal * np.sin(gamma)), np.cos(gamma)])
+    lift = 3.0 if not m.is_thoracic else 2.0
+    center = np.array([post[0] + side * 1.5, post[1] - 2.0, m.body_posterior_height_mm / 2 + lift])
+    return Joint(center, _unit(normal))
+
+
+def _facet_plate(joint: Joint, towards: float, m: LevelMorphometry) -> Box:
+    """Articular process plate on one side of a joint (``towards`` -1: SAP, +1: IAP)."""
+    n = joint.normal
+    up = _unit(np.array([0.0, 0.0, 1.0]) - n[2] * n)
+    along = np.cross(n, up)
+    centre = joint.center_mm + towards * n * (FACET_GAP_MM + FACET_PLATE_MM) / 2
+    half_h = 7.5 if not m.is_thoracic else 6.0
+    half_w = 6.5 if not m.is_thoracic else 5.5
+    # A flat elliptic plate: the articular surface is the face towards the joint.
+    a = centre - n * (FACET_PLATE_MM / 2 - 1.0)
+    b = centre + n * (FACET_PLATE_MM / 2 - 1.0)
+    return Rod(a, b, (2 * half_w, 2 * half_w), (2 * half_h, 2 * half_h), side=along, cap_mm=1.0)
+
+
+def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shape, Landmarks]:
+    """Signed-distance shape of one vertebra and its landmarks.
+
+    ``lower_joints`` are the facet joints with the vertebra below (right, left), in this
+    vertebra's frame; the inferior articular processes are built to meet them.
+    """
+    D, Cd, Cw = m.endplate_depth_mm, m.canal_depth_mm, m.canal_width_mm
+    Hp = m.body_posterior_height_mm
+    lumbar = not m.is_thoracic
+    marks = Landmarks(canal_center_mm=np.array([0.0, -D / 2 - Cd / 2, 0.0]))
+    lamina_t = 6.0 if lumbar else 5.0
+    lamina_h = 0.9 * Hp
+    z_lam = Hp / 2 - 1.0 - lamina_h / 2
+    y_lam = -D / 2 - Cd - lamina_t / 2 + 0.5
+    arch: list[Shape] = []
+
+    for k, side in enumerate(SIDES):
+        isthmus, axis, post = pedicle_geometry(m, side)
+        marks.pedicle_isthmus_mm.append(isthmus)
+        marks.pedicle_axis.append(axis)
+        marks.pedicle_posterior_mm.append(post)
+        front = isthmus + axis * (0.4 * Cd + 7.0)
+        pw, ph = m.pedicle_width_mm, m.pedicle_height_mm
+        arch.append(Rod(post - axis * 2.0, front, (pw, pw), (ph, ph), side=[1.0, 0.0, 0.0]))
+        # Articular pillar (pars) joining pedicle, lamina and the articular processes.
+        pillar_lo = np.array([post[0], post[1] - 1.0, z_lam - lamina_h / 2 + 5.0])
+        pillar_hi = np.array([post[0], post[1] - 1.0, isthmus[2] + ph / 2 - 1.0])
+        arch.append(Rod(pillar_lo, pillar_hi, (pw + 2.0, pw + 1.0), (8.0, 8.0), side=[1, 0, 0]))
+        # Lamina: from the pillar to the midline behind the canal.
+        lam_out = np.array([post[0] * 0.9, post[1] - 1.5, z_lam])
+        lam_mid = np.array([0.0, y_lam, z_lam])
+        arch.append(Rod(lam_out, lam_mid, (lamina_t, lamina_t), (lamina_h, lamina_h),
+                        side=np.cross([0, 0, 1.0], lam_mid - lam_out), cap_mm=lamina_t / 2))
+        # Transverse process: lateral (lumbar) or posterolateral and up (thoracic).
+        half_span = m.transverse_process_span_mm / 2
+        reach = half_span - abs(post[0])
+        if lumbar:
+            tip = np.array([side * (half_span - 2.0), post[1] + 2.0, isthmus[2]])
+            arch.append(Rod([post[0], post[1], isthmus[2]], tip, (5.0, 3.5), (11.0, 7.0),
+                            side=[0, 1.0, 0]))
+        else:
+            tip = np.array([side * (half_span - 4.0), post[1] - 0.45 * reach, isthmus[2] + 3.0])
+            arch.append(Rod([post[0], post[1], isthmus[2]], tip, (7.0, 8.0), (10.0, 10.0),
+                            side=[0, 1.0, 0]))
+        # Superior articular process: plate on the lower side of the joint above.
+        joint = superior_joint(m, side)
+        marks.superior_joints.append(joint)
+        sap = _facet_plate(joint, -1.0, m)
+        arch.append(sap)
+        arch.append(Rod(pillar_hi + [0, 0, -2.0], (sap.a + sap.b) / 2, (7.0, 6.0), (8.0, 8.0),
+                        side=[1, 0, 0]))
+        # Inferior articular process: plate on the upper side of the joint below.
+        iap = _facet_plate(lower_joints[k], +1.0, m)
+        arch.append(iap)
+        root = np.array([post[0] * 0.75, post[1] - 2.5, z_lam - lamina_h / 2 + 4.0])
+        arch.append(Rod(root, (iap.a + iap.b) / 2, (6.0, 6.0), (8.0, 8.0), side=[1, 0, 0]))
+
+    # Spinous process: from the lamina junction, inclined caudally by the table's angle.
+    psi = np.radians(m.spinous_process_inclination_deg)
+    direction = np.array([0.0, -np.cos(psi), -np.sin(psi)])
+    base = np.array([0.0, -D / 2 - Cd, z_lam + 0.1 * lamina_h])
+    tip = base + direction * m.spinous_process_length_mm
+    marks.spinous_tip_mm = tip
+    heights = (0.75 * lamina_h, 0.55 * lamina_h) if lumbar else (10.0, 7.0)
+    cap = 3.5
+    arch.append(Rod(base - direction * 3.0, tip - direction * cap, (5.0, 6.5), heights,
+                    side=[1.0, 0, 0], cap_mm=cap))
+
+    body = body_shape(m)
+    bone: Shape = Union([body, Union(arch, JOIN_BLEND_MM)], JOIN_BLEND_MM)
+    bone = Subtract(bone, _rib_facets(m, body))
+    canal = Rod([0.0, -D / 2 - Cd / 2, -80.0], [0.0, -D / 2 - Cd / 2, 80.0], (Cw, Cw), (Cd, Cd),
+                side=[1.0, 0, 0], cap_mm=1.0)
+    return Subtract(bone, canal), marks
+
+
+def _rib_facets(m: LevelMorphometry, body: VertebralBody) -> Shape:
+    """Shallow dimples where the ribs articulate (costal facets) on thoracic bodies."""
+    from vp3d.sdf import Ellipsoid
+
+    if not m.is_thoracic:
+        return Ellipsoid([0.0, 0.0, 500.0], [1.0, 1.0, 1.0])  # nothing to cut
+    n = m.index + 1  # T1 -> 1
+    half = min(m.body_anterior_height_mm, m.body_posterior_height_mm) / 2
+    zs = []
+    if n <= 10:
+        zs.append(half - 2.0)  # superior (demi)facet
+    if n <= 9:
+        zs.append(-half + 2.0)  # inferior demifacet
+    if n >= 11:
+        zs.append(0.0)  # single full facet on T11, T12
+    radius, depth = 4.0, 1.2
+    cuts = []
+    for side in SIDES:
+        y = -m.endplate_depth_mm / 2 + 0.3 * m.endplate_depth_mm
+        for z in zs:
+            direction = _unit([side, -0.35, 0.0])
+            start = np.array([side * body.semi_x * 0.4, y, z])
+            ts = np.arange(0.0, 40.0, 0.25)
+            pts = start + ts[:, None] * direction
+            d = body.distance(pts)
+            t_hit = ts[np.argmax(d >= radius - depth)]
+            cuts.append(Ellipsoid(start + t_hit * direction, [radius] * 3))
+    return Union(cuts)
