@@ -14,6 +14,8 @@ from vtk.util import numpy_support
 
 from vp3d.sdf import Grid
 
+ISO_OFFSET_MM = -2.3e-4
+
 
 def image_data(field: np.ndarray, grid: Grid) -> vtk.vtkImageData:
     """Wrap a field sampled on ``grid`` (x-fastest order handled here) as vtkImageData."""
@@ -34,7 +36,9 @@ def contour_zero(field: np.ndarray, grid: Grid) -> pv.PolyData:
         raise ValueError("the shape touches the grid border; its surface would not be closed")
     fe = vtk.vtkFlyingEdges3D()
     fe.SetInputData(image_data(field, grid))
-    fe.SetValue(0, 0.0)
+    # A hair inside zero: planar parts of a field often sit exactly on grid points, and an
+    # iso-value equal to sample values makes degenerate, non-manifold triangles.
+    fe.SetValue(0, ISO_OFFSET_MM)
     fe.ComputeNormalsOff()
     fe.ComputeGradientsOff()
     fe.ComputeScalarsOff()

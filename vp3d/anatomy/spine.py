@@ -38,7 +38,11 @@ CORTICAL_SHELL_MM = 1.0
 SUBCUTANEOUS_FAT_MM = 15.0
 #: Skin of the back to the spinous-process tips, mm.
 SKIN_TO_SPINOUS_MM = 30.0
-DEFAULT_SPACING_MM = 0.5
+#: Spacing of each part's own field grid (meshes are its zero contour; the density volume
+#: interpolates it trilinearly, which is near-exact for these smooth distance fields).
+FIELD_SPACING_MM = 0.75
+#: Default spacing of the density volume.
+VOLUME_SPACING_MM = 0.5
 
 
 @dataclass
@@ -50,7 +54,7 @@ class Part:
     level: str | None
     shape: Shape
     transform: np.ndarray  # 4x4, local -> patient
-    spacing_mm: float = DEFAULT_SPACING_MM
+    spacing_mm: float = FIELD_SPACING_MM
 
     @cached_property
     def grid(self) -> Grid:
@@ -102,7 +106,7 @@ def _lower_joints(level: str) -> list[Joint]:
     return [superior_joint(below, side).moved(to_upper) for side in SIDES]
 
 
-def build_vertebra(level: str, spacing_mm: float = DEFAULT_SPACING_MM) -> Vertebra:
+def build_vertebra(level: str, spacing_mm: float = FIELD_SPACING_MM) -> Vertebra:
     """One vertebra in its local frame (origin at the body's centre, +z along its axis).
 
     Raises ``ValueError`` naming the valid levels when ``level`` is unknown.
@@ -140,14 +144,14 @@ class DiscShape(Shape):
     within it between the bodies, so it meets the (concave) endplates exactly.
     """
 
-    outline: VertebralBody
+    outline: VertebralBody  # the smaller endplate's outline
     half_height_mm: float
     upper: Shape  # upper body, in the disc frame
     lower: Shape
 
     def distance(self, p):
-        prism = np.maximum(self.outline.profile_distance(p[..., 0], p[..., 1]),
-                           np.abs(p[..., 2]) - self.half_height_mm)
+        outline = self.outline.profile_distance(p[..., 0], p[..., 1])
+        prism = np.maximum(outline, np.abs(p[..., 2]) - self.half_height_mm)
         return np.maximum(prism, np.maximum(-self.upper.distance(p), -self.lower.distance(p)))
 
     def bounds(self):
@@ -161,19 +165,16 @@ def _disc(up: LevelMorphometry, lo: LevelMorphometry) -> tuple[DiscShape, Ellips
     to_disc = np.linalg.inv(frame)
     upper_body = Transformed(body_shape(up), to_disc)
     lower_body = Transformed(body_shape(lo), to_disc @ lower_in_upper(up, lo))
-    outline = body_shape(up)
-    mean = VertebralBody(
-        width_mm=(up.endplate_width_mm + lo.endplate_width_mm) / 2,
-        depth_mm=(up.endplate_depth_mm + lo.endplate_depth_mm) / 2,
-        anterior_height_mm=10.0, posterior_height_mm=10.0,
-        posterior_concavity_mm=outline.posterior_concavity_mm,
-        heart_taper=(outline.heart_taper + body_shape(lo).heart_taper) / 2,
-    )
-    depth_extra = max(outline.endplate_concavity_mm, body_shape(lo).endplate_concavity_mm)
+    # The disc lies within the smaller endplate's outline (no lip over its rim).
+    a, b = body_shape(up), body_shape(lo)
+    outline = a if up.endplate_width_mm <= lo.endplate_width_mm else b
+    depth_extra = max(a.endplate_concavity_mm, b.endplate_concavity_mm)
     half = up.disc_height_mm / 2 + depth_extra + abs(up.segmental_angle_deg) * 0.4 + 1.0
-    disc = DiscShape(mean, half, upper_body, lower_body)
-    nucleus = Ellipsoid([0.0, -0.08 * mean.depth_mm, 0.0],
-                        [0.25 * mean.width_mm, 0.22 * mean.depth_mm, 0.3 * up.disc_height_mm])
+    disc = DiscShape(outline, half, upper_body, lower_body)
+    width = min(up.endplate_width_mm, lo.endplate_width_mm)
+    depth = min(up.endplate_depth_mm, lo.endplate_depth_mm)
+    nucleus = Ellipsoid([0.0, -0.08 * depth, 0.0],
+                        [0.25 * width, 0.22 * depth, 0.3 * up.disc_height_mm])
     return disc, nucleus
 
 
@@ -201,6 +202,12 @@ class TorsoShape(Shape):
         r = self.round_mm
         qa, qb = d2 + r, dz + r
         return np.hypot(np.maximum(qa, 0), np.maximum(qb, 0)) + np.minimum(np.maximum(qa, qb), 0) - r
+
+    def back_surface_y(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """y of the skin of the back at (x, z), within the torso's straight part."""
+        b = self.depth_mm / 2
+        cy = np.interp(z, self.z_mm, self.back_y_mm) + b
+        return cy - b * np.sqrt(np.clip(1.0 - (x / self.half_width_mm) ** 2, 0.0, 1.0))
 
     def bounds(self):
         lo = np.array([-self.half_width_mm, self.back_y_mm.min(), self.z_range_mm[0]])
@@ -233,7 +240,7 @@ class Spine:
         los, his = zip(*(v.patient_bounds() for v in self.vertebrae.values()))
         return np.min(los, axis=0), np.max(his, axis=0)
 
-    def density_volume(self, spacing_mm: float = DEFAULT_SPACING_MM,
+    def density_volume(self, spacing_mm: float = VOLUME_SPACING_MM,
                        bone_quality: str = "normal", margin_mm: float = 15.0) -> Volume:
         """Sample attenuation (1/mm at 60 keV) and tissue labels on a regular grid.
 
@@ -259,11 +266,24 @@ class Spine:
 
 
 def _block(grid: Grid, part: Part):
+    """Part's field interpolated on the patient grid, inside the part's box only."""
     lo, hi = part.patient_bounds()
     sl = grid.block(lo, hi)
     if sl is None:
         return None, None
-    return sl, part.distance_patient(grid.points(sl))
+    inv = np.linalg.inv(part.transform)
+    # Continuous index in the part grid is affine in the patient index: build it by
+    # broadcasting three axes instead of materialising every point.
+    a = inv[:3, :3] * grid.spacing_mm / part.grid.spacing_mm
+    b = (inv[:3, :3] @ np.asarray(grid.origin_mm) + inv[:3, 3]
+         - np.asarray(part.grid.origin_mm)) / part.grid.spacing_mm
+    ii, jj, kk = (np.arange(s.start, s.stop, dtype=np.float32) for s in sl)
+    coords = np.empty((3,) + tuple(len(v) for v in (ii, jj, kk)), dtype=np.float32)
+    for r in range(3):
+        coords[r] = (a[r, 0] * ii[:, None, None] + a[r, 1] * jj[None, :, None]
+                     + a[r, 2] * kk[None, None, :] + b[r])
+    d = ndimage.map_coordinates(part.field, coords, order=1, mode="constant", cval=BAND_MM)
+    return sl, d
 
 
 def _paint(labels, grid, part, where, label):
@@ -282,20 +302,22 @@ def _paint_bone(labels, grid, part):
 
 
 def _paint_torso(labels, grid, torso: TorsoShape):
-    """Soft tissue inside the skin and a subcutaneous fat layer under the back's skin."""
+    """Soft tissue inside the skin, air behind it, and a subcutaneous fat layer.
+
+    Uses the torso's exact back surface ``y(x, z)``: the box never reaches the torso's
+    sides or ends, only its back.
+    """
     xs, ys, zs = grid.axis(0), grid.axis(1), grid.axis(2)
-    X, Y = np.meshgrid(xs, ys, indexing="ij")
-    for k, z in enumerate(zs):
-        p = np.stack([X, Y, np.full_like(X, z)], axis=-1)
-        d = torso.distance(p)
-        sl = labels[:, :, k]
-        sl[d < 0] = Label.SOFT_TISSUE
-        back = np.interp(z, torso.z_mm, torso.back_y_mm)
-        sl[(d < 0) & (d > -SUBCUTANEOUS_FAT_MM) & (Y < back + 40.0)] = Label.FAT
+    back = torso.back_surface_y(xs[:, None], zs[None, :])[:, None, :]  # (nx, 1, nz)
+    y = ys[None, :, None]
+    labels[...] = Label.SOFT_TISSUE
+    labels[np.broadcast_to(y < back, labels.shape)] = Label.AIR
+    fat = (y >= back) & (y < back + SUBCUTANEOUS_FAT_MM)
+    labels[np.broadcast_to(fat, labels.shape)] = Label.FAT
 
 
 def build_spine(top: str = "T10", bottom: str = "L5",
-                spacing_mm: float = DEFAULT_SPACING_MM) -> Spine:
+                spacing_mm: float = FIELD_SPACING_MM) -> Spine:
     """Assemble the levels ``top``..``bottom`` with discs, thecal sac and skin.
 
     Raises ``ValueError`` naming the valid levels for an unknown level, or when ``top`` is
@@ -337,7 +359,8 @@ def _thecal_sac(levels: list[str], placed: dict[str, np.ndarray]) -> Shape:
     b = pts[last] + 0.5 * (pts[last + 1] - pts[last]) if last < len(span) - 1 else pts[-1]
     chain = [a] + pts[first:last + 1] + [b]
     rad = [radii[first]] + radii[first:last + 1] + [radii[last]]
-    cones = [RoundCone(p, q, r1, r2) for p, q, r1, r2 in zip(chain, chain[1:], rad, rad[1:])]
+    cones = [RoundCone(p, q, r1, r2) for p, q, r1, r2 in zip(chain, chain[1:], rad, rad[1:])
+             if np.linalg.norm(q - p) > 1e-6]
     return Union(cones)
 
 
