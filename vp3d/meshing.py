@@ -61,6 +61,19 @@ def decimate(mesh: pv.PolyData, target_triangles: int) -> pv.PolyData:
     dec.VolumePreservationOn()
     dec.Update()
     out = pv.wrap(dec.GetOutput()).clean()
+    if not is_closed_manifold(out):
+        # Quadric decimation can pinch thin parts; the slower topology-preserving
+        # decimator never opens or splits the surface.
+        pro = vtk.vtkDecimatePro()
+        pro.SetInputData(mesh)
+        pro.SetTargetReduction(1.0 - target_triangles / n)
+        pro.PreserveTopologyOn()
+        pro.BoundaryVertexDeletionOff()
+        pro.SplittingOff()
+        pro.Update()
+        out = pv.wrap(pro.GetOutput()).clean()
+        if not is_closed_manifold(out):
+            out = mesh
     return out.compute_normals(auto_orient_normals=True, consistent_normals=True,
                                split_vertices=False)
 

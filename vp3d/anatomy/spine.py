@@ -38,6 +38,8 @@ CORTICAL_SHELL_MM = 1.0
 SUBCUTANEOUS_FAT_MM = 15.0
 #: Skin of the back to the spinous-process tips, mm.
 SKIN_TO_SPINOUS_MM = 30.0
+#: Gap left between a disc and the endplates so their surfaces never coincide on screen.
+DISC_CLEARANCE_MM = 0.3
 #: Spacing of each part's own field grid (meshes are its zero contour; the density volume
 #: interpolates it trilinearly, which is near-exact for these smooth distance fields).
 FIELD_SPACING_MM = 0.75
@@ -152,7 +154,8 @@ class DiscShape(Shape):
     def distance(self, p):
         outline = self.outline.profile_distance(p[..., 0], p[..., 1])
         prism = np.maximum(outline, np.abs(p[..., 2]) - self.half_height_mm)
-        return np.maximum(prism, np.maximum(-self.upper.distance(p), -self.lower.distance(p)))
+        bodies = np.minimum(self.upper.distance(p), self.lower.distance(p))
+        return np.maximum(prism, DISC_CLEARANCE_MM - bodies)
 
     def bounds(self):
         lo, hi = self.outline.bounds()
@@ -335,7 +338,8 @@ def build_spine(top: str = "T10", bottom: str = "L5",
     for up, lo in zip(levels, levels[1:]):
         disc, nucleus = _disc(morphometry(up), morphometry(lo))
         t = placed[up] @ disc_frame(morphometry(up))
-        discs.append(Part(f"disc {up}-{lo}", "disc", up, disc, t, spacing_mm))
+        # Discs are smooth and carry no fine detail: a coarser field keeps them light.
+        discs.append(Part(f"disc {up}-{lo}", "disc", up, disc, t, max(spacing_mm, 1.25)))
         nuclei.append(Part(f"nucleus {up}-{lo}", "nucleus", up, nucleus, t, spacing_mm))
     cord = Part("cord", "cord", None, _thecal_sac(levels, placed), np.eye(4), spacing_mm)
     skin = Part("skin", "skin", None, _torso(vertebrae), np.eye(4), 4.0)

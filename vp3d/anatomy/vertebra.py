@@ -176,7 +176,7 @@ def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shap
     base = np.array([0.0, -D / 2 - Cd, z_lam + 0.1 * lamina_h])
     tip = base + direction * m.spinous_process_length_mm
     marks.spinous_tip_mm = tip
-    heights = (0.75 * lamina_h, 0.55 * lamina_h) if lumbar else (10.0, 7.0)
+    heights = (0.95 * lamina_h, 0.8 * lamina_h) if lumbar else (10.0, 7.0)
     cap = 3.5
     arch.append(Rod(base - direction * 3.0, tip - direction * cap, (5.0, 6.5), heights,
                     side=[1.0, 0, 0], cap_mm=cap))

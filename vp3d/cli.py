@@ -1,0 +1,95 @@
+"""The ``vp3d`` command: ``serve``, ``build-meshes`` and ``render``.
+
+Bad input (an unknown level, a bad view) prints one line to stderr and exits with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vp3d.morphometry import LEVELS, check_level
+
+VIEWS = ("lateral", "anterior", "posterior", "superior", "oblique")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vp3d", description="Vertebroplasty in 3D: a teaching app.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="start the web app on the default scene")
+    s.add_argument("--host", default="localhost", help="interface to listen on (default localhost)")
+    s.add_argument("--port", type=int, default=8080, help="TCP port, 0 for any free one")
+    s.add_argument("--server", action="store_true", help="do not open a browser")
+    s.add_argument("--top", default="T10")
+    s.add_argument("--bottom", default="L5")
+    s.add_argument("--highlight", default="L1")
+
+    b = sub.add_parser("build-meshes", help="generate the browser meshes into meshes/")
+    b.add_argument("--top", default="T10")
+    b.add_argument("--bottom", default="L5")
+    b.add_argument("--out", default=None, help="cache folder (default: meshes/)")
+
+    r = sub.add_parser("render", help="render a PNG offscreen")
+    r.add_argument("--top", default="T10")
+    r.add_argument("--bottom", default="L5")
+    r.add_argument("--highlight", default=None)
+    r.add_argument("--view", choices=VIEWS, default="lateral")
+    r.add_argument("--bones-only", action="store_true", help="vertebrae only (no discs, sac)")
+    r.add_argument("--skin", action="store_true", help="show the skin, translucent")
+    r.add_argument("--size", default="1200x900", help="WIDTHxHEIGHT in pixels")
+    r.add_argument("--out", required=True, help="PNG file to write")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        # Levels are checked here, not by argparse, so a bad one is a single clear line.
+        for name in ("top", "bottom", "highlight"):
+            if getattr(args, name, None) is not None:
+                setattr(args, name, check_level(getattr(args, name)))
+        if LEVELS.index(args.top) > LEVELS.index(args.bottom):
+            raise ValueError(f"--top {args.top} must be above --bottom {args.bottom}")
+        if args.command == "serve":
+            from vp3d.app.main import serve
+
+            serve(args.host, args.port, open_browser=not args.server,
+                  top=args.top, bottom=args.bottom, highlight=args.highlight)
+        elif args.command == "build-meshes":
+            from vp3d.meshes import build_scene_meshes, scene_dir
+
+            parts = build_scene_meshes(args.top, args.bottom, args.out)
+            tris = sum(p.mesh.n_cells for p in parts)
+            print(f"{len(parts)} meshes, {tris} triangles -> {scene_dir(args.top, args.bottom, args.out)}")
+        elif args.command == "render":
+            from vp3d.meshes import load_scene_meshes
+            from vp3d.render import render_scene
+
+            w, h = _size(args.size)
+            parts = load_scene_meshes(args.top, args.bottom)
+            if args.bones_only:
+                parts = [p for p in parts if p.kind == "vertebra"]
+            render_scene(parts, args.out, view=args.view, highlight=args.highlight,
+                         size=(w, h), show_skin=args.skin)
+            print(args.out)
+    except ValueError as exc:
+        print(f"vp3d: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--size must look like 1200x900, got {text!r}") from None
+    if not (64 <= w <= 4096 and 64 <= h <= 4096):
+        raise ValueError(f"--size must be between 64 and 4096 pixels per side, got {text!r}")
+    return w, h
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,297 @@
+"""From line integrals to the picture on a fluoroscopy monitor, and a per-pose cache.
+
+Image chain: Beer-Lambert transmission ``exp(-L)``; automatic brightness control that sets
+the tube output so the median in-field pixel receives ``photons_per_pixel`` quanta;
+image-intensifier vignetting (brightness falling toward the rim); Poisson quantum noise
+(seeded); logarithm; a window fitted to the anatomy inside the circular field; display
+with dense things dark: soft tissue light, bone grey, steel and cement darkest, black
+outside the field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from vp3d.fluoro.carm import CArm
+from vp3d.fluoro.materials import CEMENT_MU_PER_MM, STEEL_MU_PER_MM
+from vp3d.fluoro.needle import needle_line_integrals
+from vp3d.fluoro.projector import check_volume, mask_line_integrals, project_stack, slice_axis, slice_stack
+from vp3d.volume import Volume
+
+# Grey levels: the anatomy window spans ANATOMY_WHITE (least attenuating in-field pixel
+# percentile) to ANATOMY_BLACK (most); attenuation beyond that, such as steel or cement,
+# keeps darkening down to 0.
+ANATOMY_WHITE = 230.0
+ANATOMY_BLACK = 70.0
+# Radius (fraction of the field radius) of the central zone that automatic brightness
+# control and the auto-window measure.
+MEASURING_FIELD = 0.7
+# Below this many expected quanta a pixel gets exact Poisson noise; above, the normal
+# approximation (mean N, variance N), which is 4x cheaper and indistinguishable there.
+_EXACT_POISSON_BELOW = 30.0
+
+
+@dataclass(frozen=True)
+class Display:
+    """Settings of the simulated image chain.
+
+    Parameters
+    ----------
+    photons_per_pixel : float
+        Quanta reaching the median in-field pixel (automatic brightness control), in
+        [1, 1e7]; lower is noisier.
+    vignetting : float
+        Fractional brightness loss at the field rim, in [0, 0.9]; image intensifiers lose
+        about a quarter.
+    low_percentile, high_percentile : float
+        Percentiles of in-field anatomy attenuation mapped to the lightest and darkest
+        anatomy grey, with 0 <= low < high <= 100.
+    """
+
+    photons_per_pixel: float = 2000.0
+    vignetting: float = 0.25
+    low_percentile: float = 1.0
+    high_percentile: float = 99.7
+
+    def __post_init__(self) -> None:
+        checks = {
+            "photons_per_pixel": (self.photons_per_pixel, 1.0, 1e7),
+            "vignetting": (self.vignetting, 0.0, 0.9),
+            "low_percentile": (self.low_percentile, 0.0, 100.0),
+            "high_percentile": (self.high_percentile, 0.0, 100.0),
+        }
+        for name, (value, low, high) in checks.items():
+            number = float(value) if isinstance(value, (int, float, np.integer, np.floating)) else math.nan
+            if not (math.isfinite(number) and low <= number <= high):
+                raise ValueError(f"{name} must be a finite number in [{low:g}, {high:g}], got {value!r}")
+        if not self.low_percentile < self.high_percentile:
+            raise ValueError(
+                f"low_percentile ({self.low_percentile}) must be below high_percentile ({self.high_percentile})"
+            )
+
+
+@dataclass(frozen=True)
+class Radiograph:
+    """One fluoroscopy frame.
+
+    Attributes
+    ----------
+    line_integrals : numpy.ndarray
+        float32 ``(rows, cols)``: anatomy + needle + cement, noiseless, dimensionless.
+    image : numpy.ndarray
+        uint8 ``(rows, cols)`` display image (beam's-eye view, see :mod:`vp3d.fluoro.carm`).
+    field_mask : numpy.ndarray
+        bool ``(rows, cols)``: pixels inside the circular field.
+    """
+
+    line_integrals: np.ndarray
+    image: np.ndarray
+    field_mask: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Pose:
+    """Everything about one pose that does not change while the needle or cement moves."""
+
+    anatomy: np.ndarray  # float32 line integrals, read-only
+    log_gain: np.ndarray  # float32, -log(vignetting gain) + log(photons) - L_ref
+    field_alpha: np.ndarray  # float32 in [0, 1], anti-aliased field edge
+    field_mask: np.ndarray  # bool
+    window: tuple[float, float]  # attenuation (log units) shown as ANATOMY_WHITE, ANATOMY_BLACK
+
+
+def _prepare_pose(anatomy: np.ndarray, carm: CArm, display: Display) -> _Pose:
+    """Fit automatic brightness and the display window to an anatomy projection."""
+    radius = carm.field_radius_px()  # 1.0 at the field rim
+    field_mask = radius <= 1.0
+    rim_px = 0.5 * carm.field_mm / carm.pixel_mm
+    field_alpha = np.clip((1.0 - radius) * rim_px + 0.5, 0.0, 1.0).astype(np.float32)
+    gain = 1.0 - display.vignetting * np.minimum(radius, 1.0) ** 2
+    # Automatic brightness control and the window look, as the real ones do, at a central
+    # measuring field, ignoring pixels where the ray barely meets the patient.
+    measured = radius <= MEASURING_FIELD
+    if not measured.any():
+        measured = np.ones_like(measured)
+    values = anatomy[measured]
+    values = values[values >= 0.5 * np.median(values)]
+    reference = float(np.median(values)) if values.size else 0.0
+    # Expected quanta: photons * gain * exp(-(L - reference)) = exp(log_gain - L).
+    log_gain = (np.log(display.photons_per_pixel) + np.log(gain) + reference).astype(np.float32)
+    shown = (anatomy - log_gain)[measured]
+    shown = shown[anatomy[measured] >= 0.5 * reference] if reference > 0 else shown
+    low, high = np.percentile(shown, [display.low_percentile, display.high_percentile])
+    if not high > low:
+        high = low + 1.0
+    anatomy = anatomy.copy()
+    anatomy.flags.writeable = False
+    return _Pose(anatomy, log_gain, field_alpha, field_mask, (float(low), float(high)))
+
+
+def _compose(pose: _Pose, extra: np.ndarray | None, display: Display, noise_seed: int | None) -> Radiograph:
+    """Turn line integrals into a display frame (noise, log, window, field)."""
+    total = pose.anatomy if extra is None else pose.anatomy + extra
+    log_quanta = pose.log_gain - total  # log of expected quanta per pixel
+    if noise_seed is None:
+        shown = -log_quanta
+    else:
+        rng = np.random.default_rng(noise_seed)
+        quanta = np.exp(log_quanta)
+        noisy = quanta + np.sqrt(quanta) * rng.standard_normal(quanta.shape, dtype=np.float32)
+        few = quanta < _EXACT_POISSON_BELOW
+        if few.any():
+            noisy[few] = rng.poisson(quanta[few])
+        shown = -np.log(np.maximum(noisy, 0.5))
+    low, high = pose.window
+    grey = ANATOMY_WHITE - (ANATOMY_WHITE - ANATOMY_BLACK) / (high - low) * (shown - low)
+    grey = np.clip(grey, 0.0, 255.0) * pose.field_alpha
+    image = (grey + 0.5).astype(np.uint8)
+    lines = np.array(total, dtype=np.float32, copy=True)
+    return Radiograph(line_integrals=lines, image=image, field_mask=pose.field_mask.copy())
+
+
+def _instrument_integrals(volume, carm, needle, cement, needle_mu, cement_mu) -> np.ndarray | None:
+    """Sum of needle and cement line integrals, or None when there are neither."""
+    extra = None
+    if needle is not None:
+        try:
+            parts = (needle.hub_mm, needle.tip_mm, needle.outer_diameter_mm, needle.inner_diameter_mm)
+        except AttributeError as error:
+            raise ValueError(
+                "needle must have hub_mm, tip_mm, outer_diameter_mm and inner_diameter_mm"
+            ) from error
+        extra = needle_line_integrals(carm, *parts, mu_per_mm=needle_mu)
+    if cement is not None:
+        cement_lines = mask_line_integrals(cement, volume, carm, cement_mu)
+        extra = cement_lines if extra is None else extra + cement_lines
+    return extra
+
+
+def radiograph(
+    volume: Volume,
+    carm: CArm,
+    needle=None,
+    cement: np.ndarray | None = None,
+    *,
+    noise_seed: int | None = 0,
+    display: Display | None = None,
+    needle_mu_per_mm: float = STEEL_MU_PER_MM,
+    cement_mu_per_mm: float = CEMENT_MU_PER_MM,
+) -> Radiograph:
+    """Simulate one fluoroscopy frame of the anatomy, the needle and the cement.
+
+    Parameters
+    ----------
+    volume : vp3d.volume.Volume
+        Anatomy attenuation (1/mm).
+    carm : CArm
+        Pose and detector.
+    needle : object, optional
+        Anything with ``hub_mm``, ``tip_mm``, ``outer_diameter_mm`` and ``inner_diameter_mm``.
+    cement : numpy.ndarray, optional
+        bool mask of cement voxels on the volume grid.
+    noise_seed : int or None
+        Seed of the quantum noise; None for a noiseless image.
+    display : Display, optional
+        Image-chain settings.
+    needle_mu_per_mm, cement_mu_per_mm : float
+        Attenuation of the cannula and of the cement (1/mm).
+
+    Returns
+    -------
+    Radiograph
+    """
+    display = Display() if display is None else display
+    check_volume(volume)
+    axis = slice_axis(carm)
+    anatomy = np.zeros((carm.rows, carm.cols), dtype=np.float32)
+    project_stack(slice_stack(volume.mu_per_mm, axis), axis, volume.origin_mm, float(volume.spacing_mm), carm, anatomy)
+    pose = _prepare_pose(anatomy, carm, display)
+    extra = _instrument_integrals(volume, carm, needle, cement, needle_mu_per_mm, cement_mu_per_mm)
+    return _compose(pose, extra, display, noise_seed)
+
+
+class Fluoroscope:
+    """A C-arm looking at one volume, reusing the anatomy projection of recent poses.
+
+    Moving the needle or growing the cement at an unchanged pose costs only their own
+    integrals and the display step. Caches are keyed by the volume's identity and the pose;
+    assign :attr:`volume` (or call :meth:`clear`) after changing the anatomy in place.
+
+    Parameters
+    ----------
+    volume : vp3d.volume.Volume
+        Anatomy attenuation (1/mm).
+    display : Display, optional
+        Image-chain settings.
+    max_poses : int
+        How many poses to keep, in [1, 64] (each holds about 3 float32 images).
+    needle_mu_per_mm, cement_mu_per_mm : float
+        Attenuation of the cannula and of the cement (1/mm).
+    """
+
+    def __init__(
+        self,
+        volume: Volume,
+        *,
+        display: Display | None = None,
+        max_poses: int = 8,
+        needle_mu_per_mm: float = STEEL_MU_PER_MM,
+        cement_mu_per_mm: float = CEMENT_MU_PER_MM,
+    ) -> None:
+        if isinstance(max_poses, bool) or not isinstance(max_poses, (int, np.integer)) or not 1 <= max_poses <= 64:
+            raise ValueError(f"max_poses must be an integer in [1, 64], got {max_poses!r}")
+        self.display = Display() if display is None else display
+        self.max_poses = int(max_poses)
+        self.needle_mu_per_mm = needle_mu_per_mm
+        self.cement_mu_per_mm = cement_mu_per_mm
+        self._poses: OrderedDict[tuple, _Pose] = OrderedDict()
+        self._stacks: dict[int, np.ndarray] = {}
+        self.volume = volume
+
+    @property
+    def volume(self) -> Volume:
+        """The anatomy; assigning a volume drops every cached projection."""
+        return self._volume
+
+    @volume.setter
+    def volume(self, volume: Volume) -> None:
+        check_volume(volume)
+        self._volume = volume
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget cached projections and slice stacks (call after editing the volume in place)."""
+        self._poses.clear()
+        self._stacks.clear()
+
+    def _pose(self, carm: CArm) -> _Pose:
+        key = (id(self._volume), carm.key, self.display)
+        pose = self._poses.get(key)
+        if pose is not None:
+            self._poses.move_to_end(key)
+            return pose
+        axis = slice_axis(carm)
+        if axis not in self._stacks:
+            self._stacks[axis] = slice_stack(self._volume.mu_per_mm, axis)
+        anatomy = np.zeros((carm.rows, carm.cols), dtype=np.float32)
+        volume = self._volume
+        project_stack(self._stacks[axis], axis, volume.origin_mm, float(volume.spacing_mm), carm, anatomy)
+        pose = _prepare_pose(anatomy, carm, self.display)
+        self._poses[key] = pose
+        while len(self._poses) > self.max_poses:
+            self._poses.popitem(last=False)
+        return pose
+
+    def anatomy_line_integrals(self, carm: CArm) -> np.ndarray:
+        """Cached anatomy-only line integrals at this pose, float32 ``(rows, cols)``, read-only."""
+        return self._pose(carm).anatomy
+
+    def radiograph(self, carm: CArm, needle=None, cement: np.ndarray | None = None, *, noise_seed: int | None = 0) -> Radiograph:
+        """One frame at ``carm``; same arguments and result as :func:`radiograph`."""
+        pose = self._pose(carm)
+        extra = _instrument_integrals(self._volume, carm, needle, cement, self.needle_mu_per_mm, self.cement_mu_per_mm)
+        return _compose(pose, extra, self.display, noise_seed)
