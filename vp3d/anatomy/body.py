@@ -53,9 +53,11 @@ class VertebralBody(Shape):
         scale = 1.0 - self.heart_taper * np.clip(v, 0.0, 1.0) ** 2
         q = np.stack([x / scale, y - self.center_y], axis=-1)
         d = _ellipsoid_distance(q, np.array([self.semi_x, self.semi_y])) * scale
-        notch_c = -self.depth_mm / 2 - self.notch_radius
+        # The smooth cut rounds the notch by about blend/4: start it that much further back.
+        blend = 1.0
+        notch_c = -self.depth_mm / 2 - self.notch_radius - blend / 4
         notch = np.hypot(x, y - notch_c) - self.notch_radius
-        return -smooth_min(-d, notch, 1.5)
+        return -smooth_min(-d, notch, blend)
 
     def endplate_dip(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Depth (mm) of the endplate's central concavity; zero towards the rim."""
@@ -67,7 +69,7 @@ class VertebralBody(Shape):
         x, y, z = p[..., 0], p[..., 1], p[..., 2]
         half = self.height_at(y) / 2
         dz = np.abs(z) - (half - self.endplate_dip(x, y))
-        waist = self.waist_mm * np.clip(1.0 - (z / half) ** 2, 0.0, 1.0)
+        waist = self.waist_mm * np.clip(1.0 - (z / half) ** 2, 0.0, 1.0) ** 2
         d2 = self.profile_distance(x, y) + waist
         r = self.rim_round_mm
         qa, qb = d2 + r, dz + r

@@ -94,7 +94,7 @@ def superior_joint(m: LevelMorphometry, side: float) -> Joint:
     gamma = np.radians(facet_inclination_deg(m))
     horizontal = np.array([-side * np.cos(beta), -np.sin(beta)])
     normal = np.array([*(horizontal * np.sin(gamma)), np.cos(gamma)])
-    lift = 3.0 if not m.is_thoracic else 2.0
+    lift = 7.0 if not m.is_thoracic else 4.5
     center = np.array([post[0] + side * 1.5, post[1] - 2.0, m.body_posterior_height_mm / 2 + lift])
     return Joint(center, _unit(normal))
 
@@ -105,7 +105,7 @@ def _facet_plate(joint: Joint, towards: float, m: LevelMorphometry) -> Box:
     up = _unit(np.array([0.0, 0.0, 1.0]) - n[2] * n)
     along = np.cross(n, up)
     centre = joint.center_mm + towards * n * (FACET_GAP_MM + FACET_PLATE_MM) / 2
-    half_h = 7.5 if not m.is_thoracic else 6.0
+    half_h = 6.5 if not m.is_thoracic else 5.5
     half_w = 6.5 if not m.is_thoracic else 5.5
     # A flat elliptic plate: the articular surface is the face towards the joint.
     a = centre - n * (FACET_PLATE_MM / 2 - 1.0)
@@ -124,8 +124,8 @@ def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shap
     lumbar = not m.is_thoracic
     marks = Landmarks(canal_center_mm=np.array([0.0, -D / 2 - Cd / 2, 0.0]))
     lamina_t = 6.0 if lumbar else 5.0
-    lamina_h = 0.9 * Hp
-    z_lam = Hp / 2 - 1.0 - lamina_h / 2
+    lamina_h = 0.65 * Hp
+    z_lam = Hp / 2 - 3.0 - lamina_h / 2
     y_lam = -D / 2 - Cd - lamina_t / 2 + 0.5
     arch: list[Shape] = []
 
@@ -162,13 +162,15 @@ def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shap
         marks.superior_joints.append(joint)
         sap = _facet_plate(joint, -1.0, m)
         arch.append(sap)
-        arch.append(Rod(pillar_hi + [0, 0, -2.0], (sap.a + sap.b) / 2, (7.0, 6.0), (8.0, 8.0),
-                        side=[1, 0, 0]))
+        # Connectors end behind their plate (away from the joint) so they never cross it.
+        arch.append(Rod(pillar_hi + [0, 0, -2.0], (sap.a + sap.b) / 2 - joint.normal * 2.0,
+                        (6.0, 5.0), (8.0, 8.0), side=[1, 0, 0]))
         # Inferior articular process: plate on the upper side of the joint below.
         iap = _facet_plate(lower_joints[k], +1.0, m)
         arch.append(iap)
         root = np.array([post[0] * 0.75, post[1] - 2.5, z_lam - lamina_h / 2 + 4.0])
-        arch.append(Rod(root, (iap.a + iap.b) / 2, (6.0, 6.0), (8.0, 8.0), side=[1, 0, 0]))
+        arch.append(Rod(root, (iap.a + iap.b) / 2 + lower_joints[k].normal * 2.0, (6.0, 5.0),
+                        (8.0, 8.0), side=[1, 0, 0]))
 
     # Spinous process: from the lamina junction, inclined caudally by the table's angle.
     psi = np.radians(m.spinous_process_inclination_deg)
@@ -176,7 +178,7 @@ def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shap
     base = np.array([0.0, -D / 2 - Cd, z_lam + 0.1 * lamina_h])
     tip = base + direction * m.spinous_process_length_mm
     marks.spinous_tip_mm = tip
-    heights = (0.95 * lamina_h, 0.8 * lamina_h) if lumbar else (10.0, 7.0)
+    heights = (0.7 * Hp, 0.55 * Hp) if lumbar else (10.0, 7.0)
     cap = 3.5
     arch.append(Rod(base - direction * 3.0, tip - direction * cap, (5.0, 6.5), heights,
                     side=[1.0, 0, 0], cap_mm=cap))
