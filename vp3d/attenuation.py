@@ -76,4 +76,6 @@ def label_mu_per_mm(bone_quality: str = "normal") -> dict[Label, float]:
         Label.TRABECULAR_BONE: trabecular_mu_per_mm(bone_quality),
         Label.DISC: mu_per_mm("cartilage"),
         Label.CANAL: mu_per_mm("csf"),
+        Label.VEIN: mu_per_mm("soft_tissue"),  # blood ~ soft tissue at 60 keV
+        Label.CLEFT: mu_per_mm("soft_tissue"),  # fluid-filled fracture gap
     }

@@ -23,6 +23,8 @@ class Label(IntEnum):
     TRABECULAR_BONE = 4
     DISC = 5
     CANAL = 6
+    VEIN = 7  # basivertebral vein entering the posterior wall: a route for cement leaks
+    CLEFT = 8  # fracture cleft / broken cortex: no longer a barrier to cement
 
 
 @dataclass

@@ -22,6 +22,7 @@ from vp3d.anatomy.vertebra import (
     SIDES,
     Joint,
     Landmarks,
+    basivertebral_vein,
     body_shape,
     superior_joint,
     vertebra_shape,
@@ -302,6 +303,11 @@ def _paint_bone(labels, grid, part):
         view = labels[sl]
         view[d < 0] = Label.CORTICAL_BONE
         view[d < -CORTICAL_SHELL_MM] = Label.TRABECULAR_BONE
+    if isinstance(part, Vertebra) and part.landmarks.basivertebral_vein_mm:
+        vein = Transformed(basivertebral_vein(part.landmarks), part.transform)
+        vs = grid.block(*vein.bounds())
+        if vs is not None:
+            labels[vs][vein.distance(grid.points(vs)) < 0] = Label.VEIN
 
 
 def _paint_torso(labels, grid, torso: TorsoShape):

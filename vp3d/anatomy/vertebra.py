@@ -48,9 +48,21 @@ class Landmarks:
     superior_joints: list[Joint] = field(default_factory=list)
     canal_center_mm: np.ndarray = field(default_factory=lambda: np.zeros(3))
     spinous_tip_mm: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    # Basivertebral vein: from the foramen in the middle of the posterior wall into the body.
+    basivertebral_vein_mm: tuple = ()
 
 
 SIDES = (1.0, -1.0)  # right (+x), left (-x)
+
+
+def basivertebral_vein(marks: Landmarks) -> Rod:
+    """The vein as a thin tapering tube (about 2.5 mm across at the foramen).
+
+    The basivertebral veins drain the body through a foramen in the centre of its posterior
+    wall into the anterior internal vertebral venous plexus (Gray's Anatomy, 41st ed.).
+    """
+    a, b = marks.basivertebral_vein_mm
+    return Rod(a, b, (2.5, 1.5), (2.5, 1.5), side=[1.0, 0.0, 0.0])
 
 
 def facet_inclination_deg(m: LevelMorphometry) -> float:
@@ -122,7 +134,9 @@ def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shap
     D, Cd, Cw = m.endplate_depth_mm, m.canal_depth_mm, m.canal_width_mm
     Hp = m.body_posterior_height_mm
     lumbar = not m.is_thoracic
-    marks = Landmarks(canal_center_mm=np.array([0.0, -D / 2 - Cd / 2, 0.0]))
+    marks = Landmarks(canal_center_mm=np.array([0.0, -D / 2 - Cd / 2, 0.0]),
+                      basivertebral_vein_mm=(np.array([0.0, -D / 2 - 1.0, 0.0]),
+                                             np.array([0.0, -D / 2 + 0.3 * D, 0.0])))
     lamina_t = 6.0 if lumbar else 5.0
     lamina_h = 0.65 * Hp
     z_lam = Hp / 2 - 3.0 - lamina_h / 2
