@@ -58,6 +58,8 @@ class Part:
     shape: Shape
     transform: np.ndarray  # 4x4, local -> patient
     spacing_mm: float = FIELD_SPACING_MM
+    #: Optional deformation of the local frame (a fracture): ``forward``/``inverse`` maps.
+    deformation: object | None = None
 
     @cached_property
     def grid(self) -> Grid:
@@ -75,17 +77,28 @@ class Part:
         return contour_zero(self.field, self.grid)
 
     def patient_mesh(self) -> pv.PolyData:
-        """The mesh moved into the patient frame."""
-        return self.mesh.transform(self.transform, inplace=False)
+        """The mesh (deformed, if the part is) moved into the patient frame."""
+        mesh = self.mesh
+        if self.deformation is not None:
+            mesh = mesh.copy()
+            mesh.points = self.deformation.forward(mesh.points)
+            mesh = mesh.compute_normals(auto_orient_normals=True, split_vertices=False)
+        return mesh.transform(self.transform, inplace=False)
+
+    def local_points(self, points_mm: np.ndarray) -> np.ndarray:
+        """Patient points -> the part's undeformed local frame (where its field lives)."""
+        inv = np.linalg.inv(self.transform)
+        local = points_mm @ inv[:3, :3].T + inv[:3, 3]
+        return self.deformation.inverse(local) if self.deformation is not None else local
 
     def patient_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """A box in the patient frame that holds the part (a fracture only shrinks it)."""
         lo, hi = Transformed(self.shape, self.transform).bounds()
         return lo, hi
 
     def distance_patient(self, points_mm: np.ndarray) -> np.ndarray:
         """Sampled field interpolated (trilinear) at patient-frame points, clamped to the band."""
-        inv = np.linalg.inv(self.transform)
-        local = points_mm @ inv[:3, :3].T + inv[:3, 3]
+        local = self.local_points(points_mm)
         idx = (local - np.asarray(self.grid.origin_mm)) / self.grid.spacing_mm
         coords = np.moveaxis(idx, -1, 0).reshape(3, -1)
         out = ndimage.map_coordinates(self.field, coords, order=1, mode="constant", cval=BAND_MM)
@@ -118,7 +131,8 @@ def build_vertebra(level: str, spacing_mm: float = FIELD_SPACING_MM) -> Vertebra
     _check_spacing(spacing_mm)
     m = morphometry(level)
     shape, marks = vertebra_shape(m, _lower_joints(level))
-    return Vertebra(level, "vertebra", level, shape, np.eye(4), spacing_mm, m, marks)
+    return Vertebra(level, "vertebra", level, shape, np.eye(4), spacing_mm,
+                    morphometry=m, landmarks=marks)
 
 
 def _check_spacing(spacing_mm: float) -> None:
@@ -229,6 +243,8 @@ class Spine:
     nuclei: list[Part]
     cord: Part
     skin: Part
+    fracture: object | None = None  # vp3d.fracture.Fracture applied to this spine, if any
+    fracture_t: float = 0.0
 
     @property
     def parts(self) -> list[Part]:
@@ -266,7 +282,11 @@ class Spine:
         lut = np.zeros(256, dtype=np.float32)
         for lab, mu in mu_of.items():
             lut[int(lab)] = mu
-        return Volume(lut[labels], spacing_mm, np.array(grid.origin_mm), labels)
+        mu = lut[labels]
+        for v in self.vertebrae.values():
+            if v.deformation is not None:
+                _compact(mu, labels, grid, v, mu_of)
+        return Volume(mu, spacing_mm, np.array(grid.origin_mm), labels)
 
 
 def _block(grid: Grid, part: Part):
@@ -275,6 +295,8 @@ def _block(grid: Grid, part: Part):
     sl = grid.block(lo, hi)
     if sl is None:
         return None, None
+    if part.deformation is not None:
+        return sl, part.distance_patient(grid.points(sl))
     inv = np.linalg.inv(part.transform)
     # Continuous index in the part grid is affine in the patient index: build it by
     # broadcasting three axes instead of materialising every point.
@@ -303,11 +325,47 @@ def _paint_bone(labels, grid, part):
         view = labels[sl]
         view[d < 0] = Label.CORTICAL_BONE
         view[d < -CORTICAL_SHELL_MM] = Label.TRABECULAR_BONE
+        if part.deformation is not None:
+            _paint_fracture(view, grid.points(sl), part, d < 0)
     if isinstance(part, Vertebra) and part.landmarks.basivertebral_vein_mm:
         vein = Transformed(basivertebral_vein(part.landmarks), part.transform)
         vs = grid.block(*vein.bounds())
         if vs is not None:
             labels[vs][vein.distance(grid.points(vs)) < 0] = Label.VEIN
+
+
+def _compact(mu, labels, grid, part, mu_of) -> None:
+    """Denser trabecular bone where the fracture squeezed it (bone fraction / s)."""
+    sl = grid.block(*part.patient_bounds())
+    if sl is None:
+        return
+    trab = labels[sl] == Label.TRABECULAR_BONE
+    pts = grid.points(sl)[trab]
+    inv = np.linalg.inv(part.transform)
+    factor = part.deformation.compaction(pts @ inv[:3, :3].T + inv[:3, 3])
+    marrow = mu_of[Label.SOFT_TISSUE]
+    block = mu[sl]
+    # Scale the bone part of the mixture, not the marrow: mu = marrow + (mu_t - marrow) * k.
+    block[trab] = marrow + (block[trab] - marrow) * factor
+
+
+def _paint_fracture(view: np.ndarray, pts: np.ndarray, part: Part, own: np.ndarray) -> None:
+    """Broken upper endplate over the most collapsed zone (a cortical gap towards the disc)
+    and, for severe fractures, a fluid cleft under it."""
+    deform = part.deformation
+    if deform.t <= 0:
+        return
+    inv = np.linalg.inv(part.transform)
+    local = pts @ inv[:3, :3].T + inv[:3, 3]
+    intact = deform.inverse(local)
+    loss = deform.loss(local[..., 0], local[..., 1])
+    crushed = (loss > 0.6 * deform.fracture.height_loss) & own
+    upper = intact[..., 2] > 0
+    view[crushed & upper & (view == Label.CORTICAL_BONE) & (intact[..., 1] > -part.morphometry.endplate_depth_mm / 2 + 2)] = Label.CLEFT
+    if deform.fracture.grade >= 3:
+        h = (part.morphometry.body_anterior_height_mm + part.morphometry.body_posterior_height_mm) / 4
+        slab = np.abs(intact[..., 2] - 0.45 * h) < 1.0
+        view[crushed & slab & (view == Label.TRABECULAR_BONE)] = Label.CLEFT
 
 
 def _paint_torso(labels, grid, torso: TorsoShape):
