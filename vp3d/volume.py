@@ -41,12 +41,16 @@ class Volume:
         Patient-frame position of voxel ``(0, 0, 0)``, shape ``(3,)``.
     labels : numpy.ndarray or None
         :class:`Label` per voxel, same shape as ``mu_per_mm``, uint8.
+    surround : Volume or None
+        Coarser volume of the body around this box (zero inside it), so that rays through
+        the whole trunk see all of its tissue while the fine box stays small.
     """
 
     mu_per_mm: np.ndarray
     spacing_mm: float
     origin_mm: np.ndarray
     labels: np.ndarray | None = None
+    surround: "Volume | None" = None
 
     def __post_init__(self) -> None:
         self.mu_per_mm = np.asarray(self.mu_per_mm, dtype=np.float32)

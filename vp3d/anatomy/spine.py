@@ -273,6 +273,10 @@ class Spine:
         lo, hi = lo - margin_mm, hi + margin_mm
         lo[1] = min(lo[1], self.skin.shape.back_y_mm.min() - 10.0)
         grid = Grid.around(lo, hi, spacing_mm, margin_mm=0.0)
+        # Whole coarse voxels of the surround must tile the box exactly (no seam between them).
+        ratio = max(1, round(SURROUND_SPACING_MM / spacing_mm))
+        shape = tuple(int(np.ceil(n / ratio) * ratio) for n in grid.shape)
+        grid = Grid(grid.origin_mm, grid.spacing_mm, shape)
         labels = np.full(grid.shape, Label.AIR, dtype=np.uint8)
         _paint_torso(labels, grid, self.skin.shape)
         for part in [self.cord, *self.discs]:
@@ -286,7 +290,47 @@ class Spine:
         for v in self.vertebrae.values():
             if v.deformation is not None:
                 _compact(mu, labels, grid, v, mu_of)
-        return Volume(mu, spacing_mm, np.array(grid.origin_mm), labels)
+        surround = _surround(self.skin.shape, grid, mu_of)
+        return Volume(mu, spacing_mm, np.array(grid.origin_mm), labels, surround=surround)
+
+
+#: Spacing of the coarse trunk volume around the fine box, mm.
+SURROUND_SPACING_MM = 2.0
+
+
+def _surround(torso: TorsoShape, fine: Grid, mu_of) -> Volume:
+    """The rest of the trunk at 2 mm (soft tissue, fat under the back, air), zero in the box.
+
+    Lateral and oblique rays cross 30 cm of trunk; without it they would see only the box.
+    """
+    h = fine.spacing_mm
+    step = h * max(1, round(SURROUND_SPACING_MM / h))
+    lo, hi = torso.bounds()
+    box_lo = np.asarray(fine.origin_mm) - h / 2  # faces of the fine box
+    box_hi = box_lo + h * np.asarray(fine.shape)
+    lo[2], hi[2] = box_lo[2] - 60.0, box_hi[2] + 60.0
+    lo, hi = np.minimum(lo, box_lo), np.maximum(hi, box_hi)
+    # Coarse voxel faces fall on the box faces: origin = box face + half a coarse voxel.
+    n_lo = np.ceil((box_lo - (lo - 4.0)) / step).astype(int)
+    n_hi = np.ceil(((hi + 4.0) - box_hi) / step).astype(int)
+    inner = np.round((box_hi - box_lo) / step).astype(int)
+    origin = box_lo - n_lo * step + step / 2
+    grid = Grid(tuple(origin), float(step), tuple(int(v) for v in n_lo + inner + n_hi))
+    labels = np.full(grid.shape, Label.AIR, dtype=np.uint8)
+    xs, ys, zs = grid.axis(0), grid.axis(1), grid.axis(2)
+    for k, z in enumerate(zs):
+        X, Y = np.meshgrid(xs, ys, indexing="ij")
+        d = torso.distance(np.stack([X, Y, np.full_like(X, z)], axis=-1))
+        sl = labels[:, :, k]
+        sl[d < 0] = Label.SOFT_TISSUE
+        back = np.interp(z, torso.z_mm, torso.back_y_mm)
+        sl[(d < 0) & (d > -SUBCUTANEOUS_FAT_MM) & (Y < back + 40.0)] = Label.FAT
+    mu = np.zeros(grid.shape, np.float32)
+    for lab in (Label.SOFT_TISSUE, Label.FAT, Label.AIR):
+        mu[labels == lab] = mu_of[lab]
+    # Leave the fine box to the fine volume: exactly the coarse voxels that tile it.
+    mu[tuple(slice(int(a), int(a + n)) for a, n in zip(n_lo, inner))] = 0.0
+    return Volume(mu, float(step), np.array(grid.origin_mm), labels)
 
 
 def _block(grid: Grid, part: Part):

@@ -1,25 +1,28 @@
 """From line integrals to the picture on a fluoroscopy monitor, and a per-pose cache.
 
 Image chain: Beer-Lambert transmission ``exp(-L)``; automatic brightness control that sets
-the tube output so the median in-field pixel receives ``photons_per_pixel`` quanta;
-image-intensifier vignetting (brightness falling toward the rim); Poisson quantum noise
-(seeded); logarithm; a window fitted to the anatomy inside the circular field; display
-with dense things dark: soft tissue light, bone grey, steel and cement darkest, black
-outside the field.
+the tube output so the median pixel of a central measuring field receives
+``photons_per_pixel`` quanta; image-intensifier vignetting (brightness falling toward the
+rim); Poisson quantum noise (seeded; drawn as its normal approximation where a pixel
+expects 30 quanta or more); logarithm; a window fitted to the anatomy in the measuring
+field; display with dense things dark: soft tissue light, bone grey, steel and cement
+darkest, black outside the circular field.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from vp3d.fluoro.carm import CArm
 from vp3d.fluoro.materials import CEMENT_MU_PER_MM, STEEL_MU_PER_MM
 from vp3d.fluoro.needle import needle_line_integrals
-from vp3d.fluoro.projector import check_volume, mask_line_integrals, project_stack, slice_axis, slice_stack
+from vp3d.fluoro.projector import check_volume, line_integrals, mask_line_integrals
 from vp3d.volume import Volume
 
 # Grey levels: the anatomy window spans ANATOMY_WHITE (least attenuating in-field pixel
@@ -98,43 +101,53 @@ class _Pose:
     """Everything about one pose that does not change while the needle or cement moves."""
 
     anatomy: np.ndarray  # float32 line integrals, read-only
-    log_gain: np.ndarray  # float32, -log(vignetting gain) + log(photons) - L_ref
+    log_vignetting: np.ndarray  # float32 log of the relative brightness, shared, read-only
+    log_exposure: float  # log(photons at the reference) + reference line integral
     field_alpha: np.ndarray  # float32 in [0, 1], anti-aliased field edge
     field_mask: np.ndarray  # bool
     window: tuple[float, float]  # attenuation (log units) shown as ANATOMY_WHITE, ANATOMY_BLACK
 
 
+@lru_cache(maxsize=8)
+def _field(rows: int, cols: int, vignetting: float) -> tuple[np.ndarray, ...]:
+    """Circular-field geometry of a detector size (it scales with the field): mask,
+    anti-aliased edge, log of the vignetting gain and the central measuring zone; read-only."""
+    carm = CArm(rows=rows, cols=cols)
+    radius = carm.field_radius_px()  # 1.0 at the field rim
+    rim_px = 0.5 * min(rows, cols)
+    field_alpha = np.clip((1.0 - radius) * rim_px + 0.5, 0.0, 1.0).astype(np.float32)
+    log_gain = np.log(1.0 - vignetting * np.minimum(radius, 1.0) ** 2).astype(np.float32)
+    arrays = (radius <= 1.0, field_alpha, log_gain, radius <= MEASURING_FIELD)
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays
+
+
 def _prepare_pose(anatomy: np.ndarray, carm: CArm, display: Display) -> _Pose:
     """Fit automatic brightness and the display window to an anatomy projection."""
-    radius = carm.field_radius_px()  # 1.0 at the field rim
-    field_mask = radius <= 1.0
-    rim_px = 0.5 * carm.field_mm / carm.pixel_mm
-    field_alpha = np.clip((1.0 - radius) * rim_px + 0.5, 0.0, 1.0).astype(np.float32)
-    gain = 1.0 - display.vignetting * np.minimum(radius, 1.0) ** 2
+    field_mask, field_alpha, log_vignetting, measured = _field(carm.rows, carm.cols, display.vignetting)
     # Automatic brightness control and the window look, as the real ones do, at a central
     # measuring field, ignoring pixels where the ray barely meets the patient.
-    measured = radius <= MEASURING_FIELD
     if not measured.any():
         measured = np.ones_like(measured)
     values = anatomy[measured]
     values = values[values >= 0.5 * np.median(values)]
     reference = float(np.median(values)) if values.size else 0.0
-    # Expected quanta: photons * gain * exp(-(L - reference)) = exp(log_gain - L).
-    log_gain = (np.log(display.photons_per_pixel) + np.log(gain) + reference).astype(np.float32)
-    shown = (anatomy - log_gain)[measured]
+    # Expected quanta: photons * vignetting * exp(-(L - reference)) = exp(log_vignetting + log_exposure - L).
+    log_exposure = float(np.log(display.photons_per_pixel) + reference)
+    shown = (anatomy - log_vignetting)[measured] - log_exposure
     shown = shown[anatomy[measured] >= 0.5 * reference] if reference > 0 else shown
     low, high = np.percentile(shown, [display.low_percentile, display.high_percentile])
     if not high > low:
         high = low + 1.0
-    anatomy = anatomy.copy()
-    anatomy.flags.writeable = False
-    return _Pose(anatomy, log_gain, field_alpha, field_mask, (float(low), float(high)))
+    anatomy.flags.writeable = False  # callers hand over a fresh array; the cache shares it
+    return _Pose(anatomy, log_vignetting, log_exposure, field_alpha, field_mask, (float(low), float(high)))
 
 
 def _compose(pose: _Pose, extra: np.ndarray | None, display: Display, noise_seed: int | None) -> Radiograph:
     """Turn line integrals into a display frame (noise, log, window, field)."""
     total = pose.anatomy if extra is None else pose.anatomy + extra
-    log_quanta = pose.log_gain - total  # log of expected quanta per pixel
+    log_quanta = (pose.log_vignetting + np.float32(pose.log_exposure)) - total  # log of expected quanta
     if noise_seed is None:
         shown = -log_quanta
     else:
@@ -205,10 +218,7 @@ def radiograph(
     Radiograph
     """
     display = Display() if display is None else display
-    check_volume(volume)
-    axis = slice_axis(carm)
-    anatomy = np.zeros((carm.rows, carm.cols), dtype=np.float32)
-    project_stack(slice_stack(volume.mu_per_mm, axis), axis, volume.origin_mm, float(volume.spacing_mm), carm, anatomy)
+    anatomy = line_integrals(volume, carm)
     pose = _prepare_pose(anatomy, carm, display)
     extra = _instrument_integrals(volume, carm, needle, cement, needle_mu_per_mm, cement_mu_per_mm)
     return _compose(pose, extra, display, noise_seed)
@@ -249,7 +259,7 @@ class Fluoroscope:
         self.needle_mu_per_mm = needle_mu_per_mm
         self.cement_mu_per_mm = cement_mu_per_mm
         self._poses: OrderedDict[tuple, _Pose] = OrderedDict()
-        self._stacks: dict[int, np.ndarray] = {}
+        self._lock = threading.Lock()  # guards the cache; projections run outside it
         self.volume = volume
 
     @property
@@ -264,33 +274,34 @@ class Fluoroscope:
         self.clear()
 
     def clear(self) -> None:
-        """Forget cached projections and slice stacks (call after editing the volume in place)."""
-        self._poses.clear()
-        self._stacks.clear()
+        """Forget cached projections (call after editing the volume in place)."""
+        with self._lock:
+            self._poses.clear()
 
     def _pose(self, carm: CArm) -> _Pose:
-        key = (id(self._volume), carm.key, self.display)
-        pose = self._poses.get(key)
-        if pose is not None:
-            self._poses.move_to_end(key)
-            return pose
-        axis = slice_axis(carm)
-        if axis not in self._stacks:
-            self._stacks[axis] = slice_stack(self._volume.mu_per_mm, axis)
-        anatomy = np.zeros((carm.rows, carm.cols), dtype=np.float32)
-        volume = self._volume
-        project_stack(self._stacks[axis], axis, volume.origin_mm, float(volume.spacing_mm), carm, anatomy)
-        pose = _prepare_pose(anatomy, carm, self.display)
-        self._poses[key] = pose
-        while len(self._poses) > self.max_poses:
-            self._poses.popitem(last=False)
+        volume, display = self._volume, self.display
+        key = (id(volume), carm.key, display)
+        with self._lock:
+            pose = self._poses.get(key)
+            if pose is not None:
+                self._poses.move_to_end(key)
+                return pose
+        anatomy = line_integrals(volume, carm)
+        pose = _prepare_pose(anatomy, carm, display)
+        with self._lock:
+            if volume is self._volume:
+                self._poses[key] = pose
+                while len(self._poses) > self.max_poses:
+                    self._poses.popitem(last=False)
         return pose
 
     def anatomy_line_integrals(self, carm: CArm) -> np.ndarray:
         """Cached anatomy-only line integrals at this pose, float32 ``(rows, cols)``, read-only."""
         return self._pose(carm).anatomy
 
-    def radiograph(self, carm: CArm, needle=None, cement: np.ndarray | None = None, *, noise_seed: int | None = 0) -> Radiograph:
+    def radiograph(
+        self, carm: CArm, needle=None, cement: np.ndarray | None = None, *, noise_seed: int | None = 0
+    ) -> Radiograph:
         """One frame at ``carm``; same arguments and result as :func:`radiograph`."""
         pose = self._pose(carm)
         extra = _instrument_integrals(self._volume, carm, needle, cement, self.needle_mu_per_mm, self.cement_mu_per_mm)

@@ -15,7 +15,7 @@ import numpy as np
 
 from vp3d.fluoro.carm import CArm, point_mm
 from vp3d.fluoro.materials import STEEL_MU_PER_MM
-from vp3d.fluoro.projector import pixel_window, ray_components_mm, ray_lengths_mm
+from vp3d.fluoro.projector import box_corners, pixel_window, ray_components_mm, ray_lengths_mm
 
 
 def _positive(name: str, value, *, allow_zero: bool = False) -> float:
@@ -96,7 +96,7 @@ def needle_line_integrals(
     if mu == 0:
         return out
     low, high = np.minimum(hub, tip) - outer, np.maximum(hub, tip) + outer
-    corners = np.array([[(low, high)[i][0], (low, high)[j][1], (low, high)[k][2]] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+    corners = box_corners(low, high)
     window = pixel_window(carm, corners)
     if window is None:
         return out

@@ -24,7 +24,8 @@ from scipy import sparse
 from vp3d.fluoro.carm import CArm
 from vp3d.volume import Volume
 
-# Volume axes as (slice axis, sparse-contracted in-slice axis, dense in-slice axis).
+# Volume axes as (slice axis, in-slice axis b, in-slice axis c); the far-plane ray grid is
+# laid out along b and c.
 SLICE_ORDER = {0: (0, 1, 2), 1: (1, 0, 2), 2: (2, 0, 1)}
 # Slices go through the sparse products in chunks of about this many voxels: small enough
 # for the intermediate arrays to stay in cache (measured fastest near 0.6 M on 2 cores).
@@ -62,11 +63,6 @@ def slice_axis(carm: CArm) -> int:
     return int(np.argmax(np.abs(carm.beam_direction)))
 
 
-def slice_stack(mu_per_mm: np.ndarray, axis: int) -> np.ndarray:
-    """C-contiguous float32 copy (or view) of ``mu_per_mm`` ordered as ``SLICE_ORDER[axis]``."""
-    return np.ascontiguousarray(np.transpose(mu_per_mm, SLICE_ORDER[axis]), dtype=np.float32)
-
-
 def check_volume(volume: Volume) -> None:
     """Raise ValueError unless ``volume`` looks like a :class:`vp3d.volume.Volume` we can project."""
     for name in ("mu_per_mm", "spacing_mm", "origin_mm"):
@@ -82,11 +78,18 @@ def check_volume(volume: Volume) -> None:
         raise ValueError(f"volume.origin_mm must be finite, got {volume.origin_mm!r}")
 
 
-def box_corners_mm(origin_mm: np.ndarray, spacing_mm: float, shape: tuple[int, int, int]) -> np.ndarray:
-    """The 8 corners of the region the voxels cover (half a voxel beyond the outer centres), ``(8, 3)``."""
-    low = np.asarray(origin_mm, float) - 0.5 * spacing_mm
-    high = low + spacing_mm * np.asarray(shape, float)
-    return np.array([[(low, high)[i][0], (low, high)[j][1], (low, high)[k][2]] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+def box_corners(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The 8 corners of an axis-aligned box, ``(8, 3)``."""
+    pick = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+    return np.where(pick, high, low)
+
+
+def voxel_box_corners_mm(origin_mm, spacing_mm: float, shape, pad_voxels: float = 0.5) -> np.ndarray:
+    """The 8 corners of the box ``pad_voxels`` beyond the outer voxel centres, ``(8, 3)``."""
+    origin_mm = np.asarray(origin_mm, float)
+    return box_corners(
+        origin_mm - pad_voxels * spacing_mm, origin_mm + spacing_mm * (np.asarray(shape, float) - 1.0 + pad_voxels)
+    )
 
 
 def pixel_window(carm: CArm, corners_mm: np.ndarray, margin_px: int = 2) -> tuple[int, int, int, int] | None:
@@ -131,12 +134,20 @@ def ray_lengths_mm(carm: CArm, window: tuple[int, int, int, int]) -> np.ndarray:
     return np.sqrt(carm.sid_mm**2 + up[row0:row1, None] ** 2 + right[None, col0:col1] ** 2)
 
 
-def _interpolation_matrix(positions: np.ndarray, n_source: int, rows_first: bool) -> sparse.csr_matrix:
-    """Sparse linear-interpolation operator, zero outside ``[0, n_source - 1]``.
+def _interpolation_matrix(
+    positions: np.ndarray,
+    n_source: int,
+    n_columns: int,
+    first: int,
+    block_stride: int,
+    source_stride: int,
+    by_block: bool,
+) -> sparse.csr_matrix:
+    """Sparse linear-interpolation operator, zero outside source indices ``[0, n_source - 1]``.
 
-    ``positions[k, r]`` is the fractional source index wanted by output row ``r`` of block
-    ``k``; block ``k`` reads source rows ``k * n_source ...``. With ``rows_first`` false the
-    output rows are ``r`` alone and the blocks are summed, otherwise they are ``(k, r)``.
+    ``positions[k, r]`` is the fractional source index ``i`` wanted by output ``r`` of block
+    ``k``; it reads dense row ``first + k * block_stride + i * source_stride``. Output rows
+    are ``(k, r)`` with ``by_block``, otherwise ``r`` alone with the blocks summed.
     """
     n_blocks, n_out = positions.shape
     floor = np.floor(positions)
@@ -145,28 +156,43 @@ def _interpolation_matrix(positions: np.ndarray, n_source: int, rows_first: bool
     columns = np.stack([index, index + 1], axis=-1)  # (K, R, 2)
     values = np.stack([1.0 - weight, weight], axis=-1)
     keep = (columns >= 0) & (columns < n_source) & (values != 0)
-    columns = columns + (np.arange(n_blocks) * n_source)[:, None, None]
-    if not rows_first:  # order entries by output row r, then block k
+    columns = first + source_stride * columns + (block_stride * np.arange(n_blocks))[:, None, None]
+    if not by_block:  # order the entries by output r, then block k
         columns, values, keep = (a.transpose(1, 0, 2) for a in (columns, values, keep))
-    counts = keep.reshape(-1, keep.shape[-2] * 2 if not rows_first else 2).sum(axis=1)
+    counts = keep.reshape(-1, 2 if by_block else 2 * n_blocks).sum(axis=1)
     indptr = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
-    shape = (n_blocks * n_out if rows_first else n_out, n_blocks * n_source)
+    shape = (counts.size, n_columns)
     index_type = np.int32 if max(shape[1], indptr[-1]) < 2**31 - 1 else np.int64
     return sparse.csr_matrix(
         (values[keep], columns[keep].astype(index_type), indptr.astype(index_type)), shape=shape
     )
 
 
-def _slab_sums(stack, source, far, grid_b, grid_c, k0, k1) -> np.ndarray:
-    """Sum over slices ``k0:k1`` of bilinear samples along rays through the far-plane grid, ``(N, M)``."""
-    nb, nc = stack.shape[1:]
+def _slab_sums(mu, axis, source, far, grid_b, grid_c, k0, k1) -> np.ndarray:
+    """Sum over slices ``k0:k1`` of bilinear samples along rays through the far-plane grid, ``(N, M)``.
+
+    ``mu`` is the C-contiguous volume in its own ``(x, y, z)`` layout. Slicing across x or y
+    leaves z, the contiguous axis, along each slice's rows, so the first product reads ``mu``
+    in place; slicing across z copies this chunk of slices.
+    """
+    nx, ny, nz = mu.shape
+    if axis == 2:  # dense rows (k - k0, x), columns y
+        dense = np.ascontiguousarray(mu[:, :, k0:k1].transpose(2, 0, 1)).reshape(-1, ny)
+        first, block_stride, source_stride, nb, nc = 0, nx, 1, nx, ny
+    elif axis == 1:  # dense rows (x, k), columns z
+        dense = mu.reshape(nx * ny, nz)
+        first, block_stride, source_stride, nb, nc = k0, 1, ny, nx, nz
+    else:  # dense rows (k, y), columns z
+        dense = mu.reshape(nx * ny, nz)
+        first, block_stride, source_stride, nb, nc = k0 * ny, ny, 1, ny, nz
+    n_slices, n_b = k1 - k0, grid_b.size
     shrink = (np.arange(k0, k1) - source[0]) / (far - source[0])  # (K,) in (0, 1]
     b = source[1] + (grid_b[None, :] - source[1]) * shrink[:, None]  # (K, M)
     c = source[2] + (grid_c[None, :] - source[2]) * shrink[:, None]  # (K, N)
-    along_b = _interpolation_matrix(b, nb, rows_first=True) @ stack[k0:k1].reshape(-1, nc)  # (K*M, nc)
-    by_c = np.ascontiguousarray(along_b.reshape(k1 - k0, grid_b.size, nc).transpose(0, 2, 1))
-    return _interpolation_matrix(c, nc, rows_first=False) @ by_c.reshape(-1, grid_b.size)
+    along_b = _interpolation_matrix(b, nb, dense.shape[0], first, block_stride, source_stride, True) @ dense
+    by_c = np.ascontiguousarray(along_b.reshape(n_slices, n_b, nc).transpose(0, 2, 1))  # (K, nc, M)
+    return _interpolation_matrix(c, nc, n_slices * nc, 0, nc, 1, False) @ by_c.reshape(-1, n_b)
 
 
 def _bilinear(image: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -186,24 +212,26 @@ def _bilinear(image: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
     return top * (1 - wy) + bottom * wy
 
 
-def project_stack(
-    stack: np.ndarray,
-    axis: int,
+def project(
+    mu_per_mm: np.ndarray,
     origin_mm: np.ndarray,
     spacing_mm: float,
     carm: CArm,
     out: np.ndarray,
     scale: float = 1.0,
 ) -> tuple[int, int, int, int] | None:
-    """Add ``scale`` x the line integrals of a slice stack (see :func:`slice_stack`) into ``out``.
+    """Add ``scale`` x the line integrals through ``mu_per_mm`` (``(x, y, z)`` grid) into ``out``.
 
     ``out`` is float32 ``(rows, cols)``; only the pixels whose rays can meet the volume box
     are touched, and that window is returned (None if no ray meets it).
     """
+    mu = np.ascontiguousarray(mu_per_mm, dtype=np.float32)
+    axis = slice_axis(carm)
     order = SLICE_ORDER[axis]
-    n_slices = stack.shape[0]
+    shape = mu.shape
+    n_slices, n_b, n_c = (shape[i] for i in order)
     origin_mm = np.asarray(origin_mm, float)
-    corners = box_corners_mm(origin_mm, spacing_mm, tuple(stack.shape[i] for i in np.argsort(order)))
+    corners = voxel_box_corners_mm(origin_mm, spacing_mm, shape)
     depth = (corners - carm.source_mm()) @ carm.beam_direction
     if depth.max() >= carm.sid_mm:
         raise ValueError("the volume reaches the detector; it must lie between the source and the detector")
@@ -213,7 +241,9 @@ def project_stack(
             "the X-ray source lies within the volume's extent along the beam; increase sod_mm "
             f"(now {carm.sod_mm:g} mm) or crop the volume"
         )
-    window = pixel_window(carm, corners)
+    # A voxel reaches rays up to one voxel away (bilinear in the slice) plus one more through
+    # the far-plane ray grid (spacing one voxel there, less nearer the source).
+    window = pixel_window(carm, voxel_box_corners_mm(origin_mm, spacing_mm, shape, pad_voxels=2.0), margin_px=1)
     if window is None:
         return None
     far = float(n_slices - 1) if source[0] < 0 else 0.0
@@ -229,11 +259,14 @@ def project_stack(
     # Far-plane grid: covers every ray that meets some slice (zero-padded by one voxel) and
     # every ray of the pixel window, one voxel apart.
     ranges = []
-    for axis_in_slice, n in ((1, stack.shape[1]), (2, stack.shape[2])):
-        ends = [source[axis_in_slice] + (edge - source[axis_in_slice]) / s for edge in (-1.0, n) for s in (1.0, shrink_near)]
+    for axis_in_slice, n in ((1, n_b), (2, n_c)):
+        centre = source[axis_in_slice]
+        ends = [centre + (edge - centre) / s for edge in (-1.0, n) for s in (1.0, shrink_near)]
         ranges.append((min(ends), max(ends)))
     row0, row1, col0, col1 = window
-    corner_rays = ray_directions_mm(carm, window)[[0, 0, -1, -1], [0, -1, 0, -1]][:, list(order)]
+    corner_rays = np.array(
+        [ray_directions_mm(carm, (r, r + 1, c, c + 1))[0, 0] for r in (row0, row1 - 1) for c in (col0, col1 - 1)]
+    )[:, list(order)]
     if np.any(corner_rays[:, 0] * (far - source[0]) <= 0):
         raise ValueError("the cone of rays is too wide for this volume; narrow field_mm or increase sid_mm")
     corner_b, corner_c = far_plane(*corner_rays.T)
@@ -245,10 +278,10 @@ def project_stack(
         grids.append(np.arange(math.floor(low), math.ceil(high) + 1.0))
     grid_b, grid_c = grids
 
-    n_chunks = min(n_slices, max(1, round(stack.size / _CHUNK_VOXELS)))
+    n_chunks = min(n_slices, max(1, round(mu.size / _CHUNK_VOXELS)))
     bounds = np.linspace(0, n_slices, n_chunks + 1).round().astype(int)
     parts = _map(
-        lambda i: _slab_sums(stack, source, far, grid_b, grid_c, bounds[i], bounds[i + 1]),
+        lambda i: _slab_sums(mu, axis, source, far, grid_b, grid_c, bounds[i], bounds[i + 1]),
         list(range(n_chunks)),
     )
     sums = parts[0]
@@ -265,7 +298,8 @@ def project_stack(
         values = _bilinear(sums, np.where(forward, c - grid_c[0], -2.0), np.where(forward, b - grid_b[0], -2.0))
         out[rows[0] : rows[1], col0:col1] += values * step_mm.astype(np.float32)
 
-    edges = np.linspace(row0, row1, min(row1 - row0, max(1, n_chunks)) + 1).round().astype(int)
+    bands = 1 if (row1 - row0) * (col1 - col0) < 50_000 else min(row1 - row0, 2 * _MAX_WORKERS)
+    edges = np.linspace(row0, row1, bands + 1).round().astype(int)
     _map(fill, [(edges[i], edges[i + 1]) for i in range(edges.size - 1)])
     return window
 
@@ -287,8 +321,9 @@ def line_integrals(volume: Volume, carm: CArm) -> np.ndarray:
     """
     check_volume(volume)
     out = np.zeros((carm.rows, carm.cols), dtype=np.float32)
-    axis = slice_axis(carm)
-    project_stack(slice_stack(volume.mu_per_mm, axis), axis, volume.origin_mm, float(volume.spacing_mm), carm, out)
+    project(volume.mu_per_mm, volume.origin_mm, float(volume.spacing_mm), carm, out)
+    if volume.surround is not None:  # the coarse body around the fine box
+        out += line_integrals(volume.surround, carm)
     return out
 
 
@@ -331,8 +366,6 @@ def mask_line_integrals(mask: np.ndarray, volume: Volume, carm: CArm, mu_per_mm:
     low = np.array([i.min() for i in index])
     high = np.array([i.max() for i in index]) + 1
     crop = mask[low[0] : high[0], low[1] : high[1], low[2] : high[2]]
-    axis = slice_axis(carm)
-    stack = slice_stack(crop, axis)
     spacing = float(volume.spacing_mm)
-    project_stack(stack, axis, np.asarray(volume.origin_mm, float) + spacing * low, spacing, carm, out, scale=mu)
+    project(crop, np.asarray(volume.origin_mm, float) + spacing * low, spacing, carm, out, scale=mu)
     return out
