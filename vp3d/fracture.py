@@ -152,6 +152,27 @@ def rigid_fit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def deform_patient_points(points_mm: np.ndarray, vertebra_transform: np.ndarray,
+                          deformation: Deformation) -> np.ndarray:
+    """Move patient-frame points of the fractured vertebra's mesh (any resolution)."""
+    inv = np.linalg.inv(vertebra_transform)
+    local = points_mm @ inv[:3, :3].T + inv[:3, 3]
+    moved = deformation.forward(local)
+    return moved @ vertebra_transform[:3, :3].T + vertebra_transform[:3, 3]
+
+
+def collapse_motion(spine, fracture: Fracture, t: float) -> tuple[Deformation, np.ndarray]:
+    """The deformation of the broken level and the patient-frame rigid motion of all above.
+
+    Cheap (microseconds): what an animation needs per frame.
+    """
+    t = check_t(t)
+    v = spine.vertebrae[fracture.level]
+    deform = Deformation(v.morphometry, fracture, t)
+    motion = v.transform @ deform.upper_endplate_motion() @ np.linalg.inv(v.transform)
+    return deform, motion
+
+
 def fracture_spine(spine, fracture: Fracture, t: float = 1.0):
     """A copy of ``spine`` with ``fracture`` applied at collapse ``t`` (0 intact, 1 final).
 
@@ -162,11 +183,7 @@ def fracture_spine(spine, fracture: Fracture, t: float = 1.0):
     t = check_t(t)
     if fracture.level not in spine.levels:
         raise ValueError(f"level {fracture.level} is not in this spine ({spine.levels[0]}-{spine.levels[-1]})")
-    v = spine.vertebrae[fracture.level]
-    deform = Deformation(v.morphometry, fracture, t)
-    motion_local = deform.upper_endplate_motion()
-    # Patient-frame motion for everything above: T_v * M * T_v^-1.
-    motion = v.transform @ motion_local @ np.linalg.inv(v.transform)
+    deform, motion = collapse_motion(spine, fracture, t)
     i = spine.levels.index(fracture.level)
     above = set(spine.levels[:i])
     vertebrae = {}
