@@ -106,23 +106,28 @@ def superior_joint(m: LevelMorphometry, side: float) -> Joint:
     gamma = np.radians(facet_inclination_deg(m))
     horizontal = np.array([-side * np.cos(beta), -np.sin(beta)])
     normal = np.array([*(horizontal * np.sin(gamma)), np.cos(gamma)])
-    lift = 7.0 if not m.is_thoracic else 4.5
+    lift = 8.0 if not m.is_thoracic else 4.5
     center = np.array([post[0] + side * 1.5, post[1] - 2.0, m.body_posterior_height_mm / 2 + lift])
     return Joint(center, _unit(normal))
 
 
-def _facet_plate(joint: Joint, towards: float, m: LevelMorphometry) -> Box:
-    """Articular process plate on one side of a joint (``towards`` -1: SAP, +1: IAP)."""
-    n = joint.normal
+def _facet_plate(joint: Joint, towards: float, m: LevelMorphometry) -> Rod:
+    """Articular process on one side of a joint (``towards`` -1: SAP, +1: IAP).
+
+    A rounded pad whose broad face is the articular surface, facing the partner across the
+    joint space, and which narrows away from the joint where it merges with the arch.
+    """
+    n = joint.normal * towards  # from the joint into this process
     up = _unit(np.array([0.0, 0.0, 1.0]) - n[2] * n)
     along = np.cross(n, up)
-    centre = joint.center_mm + towards * n * (FACET_GAP_MM + FACET_PLATE_MM) / 2
-    half_h = 6.5 if not m.is_thoracic else 5.5
-    half_w = 6.5 if not m.is_thoracic else 5.5
-    # A flat elliptic plate: the articular surface is the face towards the joint.
-    a = centre - n * (FACET_PLATE_MM / 2 - 1.0)
-    b = centre + n * (FACET_PLATE_MM / 2 - 1.0)
-    return Rod(a, b, (2 * half_w, 2 * half_w), (2 * half_h, 2 * half_h), side=along, cap_mm=1.0)
+    thick = FACET_PLATE_MM if m.is_thoracic else FACET_PLATE_MM + 2.5
+    half_h = 7.5 if not m.is_thoracic else 5.5
+    half_w = 7.0 if not m.is_thoracic else 5.5
+    cap = 1.5
+    face = joint.center_mm + n * (FACET_GAP_MM / 2 + cap)
+    back = face + n * (thick - 2 * cap)
+    return Rod(face, back, (2 * half_w, 1.3 * half_w), (2 * half_h, 1.4 * half_h), side=along,
+               cap_mm=cap)
 
 
 def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shape, Landmarks]:
@@ -152,7 +157,7 @@ def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shap
         pw, ph = m.pedicle_width_mm, m.pedicle_height_mm
         arch.append(Rod(post - axis * 2.0, front, (pw, pw), (ph, ph), side=[1.0, 0.0, 0.0]))
         # Articular pillar (pars) joining pedicle, lamina and the articular processes.
-        pillar_lo = np.array([post[0], post[1] - 1.0, z_lam - lamina_h / 2 + 5.0])
+        pillar_lo = np.array([post[0], post[1] - 1.0, z_lam + 1.0])
         pillar_hi = np.array([post[0], post[1] - 1.0, isthmus[2] + ph / 2 - 1.0])
         arch.append(Rod(pillar_lo, pillar_hi, (pw + 2.0, pw + 1.0), (8.0, 8.0), side=[1, 0, 0]))
         # Lamina: from the pillar to the midline behind the canal.
@@ -177,13 +182,13 @@ def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shap
         sap = _facet_plate(joint, -1.0, m)
         arch.append(sap)
         # Connectors end behind their plate (away from the joint) so they never cross it.
-        arch.append(Rod(pillar_hi + [0, 0, -2.0], (sap.a + sap.b) / 2 - joint.normal * 2.0,
+        arch.append(Rod(pillar_hi + [0, 0, -2.0], sap.b,
                         (6.0, 5.0), (8.0, 8.0), side=[1, 0, 0]))
         # Inferior articular process: plate on the upper side of the joint below.
         iap = _facet_plate(lower_joints[k], +1.0, m)
         arch.append(iap)
         root = np.array([post[0] * 0.75, post[1] - 2.5, z_lam - lamina_h / 2 + 4.0])
-        arch.append(Rod(root, (iap.a + iap.b) / 2 + lower_joints[k].normal * 2.0, (6.0, 5.0),
+        arch.append(Rod(root, iap.b, (6.0, 5.0),
                         (8.0, 8.0), side=[1, 0, 0]))
 
     # Spinous process: from the lamina junction, inclined caudally by the table's angle.
