@@ -9,6 +9,7 @@ import vtk
 from vp3d import attenuation
 from vp3d.anatomy import LEVELS, build_spine, build_vertebra
 from vp3d.anatomy.body import MEASURE_INSET_MM
+from vp3d.anatomy.spine import DISC_CLEARANCE_MM
 from vp3d.meshing import is_closed_manifold
 from vp3d.morphometry import morphometry
 from vp3d.volume import Label
@@ -152,7 +153,7 @@ def test_discs_fill_the_gap_between_endplates(spine):
                 pts = local @ frame[:3, :3].T + frame[:3, 3]
                 bone = np.minimum(spine.vertebrae[up].distance_patient(pts),
                                   spine.vertebrae[lo].distance_patient(pts))
-                gap = bone > 0.5  # between the endplates, clear of the clearance band
+                gap = bone > DISC_CLEARANCE_MM + 0.2  # between the endplates, past the clearance
                 inner = gap & (np.abs(zs) < 12)
                 filled.append(np.mean(disc.distance_patient(pts[inner]) < 0))
         assert np.mean(filled) > 0.97, (disc.name, np.mean(filled))

@@ -51,7 +51,7 @@ def render_scene(parts: list[ScenePart], out: str, *, view: str = "lateral",
     centre = np.mean(focus, axis=0) if focus else np.zeros(3)
     plotter.camera_position = [centre + 800 * direction, centre, up]
     plotter.reset_camera()
-    plotter.camera.zoom(1.15)
+    plotter.camera.zoom(1.05)
     plotter.enable_anti_aliasing("ssaa")
     plotter.screenshot(out)
     plotter.close()

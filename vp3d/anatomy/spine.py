@@ -40,7 +40,7 @@ SUBCUTANEOUS_FAT_MM = 15.0
 #: Skin of the back to the spinous-process tips, mm.
 SKIN_TO_SPINOUS_MM = 30.0
 #: Gap left between a disc and the endplates so their surfaces never coincide on screen.
-DISC_CLEARANCE_MM = 0.3
+DISC_CLEARANCE_MM = 0.6
 #: Spacing of each part's own field grid (meshes are its zero contour; the density volume
 #: interpolates it trilinearly, which is near-exact for these smooth distance fields).
 FIELD_SPACING_MM = 0.75

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Install what vp3d needs on a Debian/Ubuntu machine. Called by the Makefile; safe to re-run.
+#
+#   scripts/install.sh system   Debian packages (apt-get, only those missing; sudo when not root)
+#   scripts/install.sh venv     the .venv virtual environment with vp3d and its test tools
+#
+# PYTHON (default python3, 3.11 or newer) builds the venv; VENV (default .venv) names it.
+set -euo pipefail
+
+PYTHON="${PYTHON:-python3}"
+VENV="${VENV:-.venv}"
+
+# Offscreen VTK (EGL with Mesa's software rasteriser when there is no GPU), headless Chromium
+# for the browser tests, espeak-ng for narration audio, a font for page text.
+PACKAGES=(libegl1 libgl1 libegl-mesa0 libglx-mesa0 libgl1-mesa-dri chromium fonts-dejavu-core espeak-ng)
+
+say() { printf 'install: %s\n' "$*" >&2; }
+
+check_python() {
+    if ! command -v "$PYTHON" >/dev/null 2>&1; then
+        say "$PYTHON not found; install Python 3.11 or newer (Debian: apt-get install python3)"
+        exit 1
+    fi
+    if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+        say "$PYTHON is $("$PYTHON" -V 2>&1); vp3d needs Python 3.11 or newer (set PYTHON=...)"
+        exit 1
+    fi
+}
+
+install_system() {
+    local missing=() pkg
+    for pkg in "${PACKAGES[@]}"; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    # Debian's python3 needs python3-venv to create virtual environments.
+    if command -v "$PYTHON" >/dev/null 2>&1 && ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        missing+=("python3-venv")
+    fi
+    if ! command -v "$PYTHON" >/dev/null 2>&1; then
+        missing+=("python3" "python3-venv")
+    fi
+    if [ ${#missing[@]} -eq 0 ]; then
+        say "system packages present"
+        return
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        say "missing packages (${missing[*]}) and no apt-get: install them by hand"
+        exit 1
+    fi
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null 2>&1 || { say "need root or sudo to install: ${missing[*]}"; exit 1; }
+        sudo=(sudo)
+    fi
+    say "missing: ${missing[*]}"
+    "${sudo[@]}" apt-get update
+    # Skip what this distribution does not offer (Ubuntu ships Chromium as a snap, for one):
+    # say so, and let the rest install.
+    local available=()
+    for pkg in "${missing[@]}"; do
+        local policy
+        policy="$(apt-cache policy "$pkg" 2>/dev/null || true)"
+        if [[ "$policy" =~ Candidate:\ [^\(] ]]; then
+            available+=("$pkg")
+        else
+            say "warning: no apt package '$pkg' here; install it another way"
+            if [ "$pkg" = chromium ]; then
+                say "         (browser tests need /usr/bin/chromium; they are skipped without it, except in CI)"
+            fi
+        fi
+    done
+    if [ ${#available[@]} -eq 0 ]; then
+        return
+    fi
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${available[@]}"
+}
+
+install_venv() {
+    check_python
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "creating $VENV with $("$PYTHON" -V 2>&1)"
+        "$PYTHON" -m venv "$VENV"
+    fi
+    say "installing vp3d into $VENV (pip install -e '.[test]')"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e '.[test]'
+}
+
+case "${1:-}" in
+    system) install_system ;;
+    venv) install_venv ;;
+    *) echo "usage: $0 system|venv" >&2; exit 2 ;;
+esac

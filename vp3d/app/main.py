@@ -1,0 +1,65 @@
+"""Start the vp3d web server (``vp3d serve``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from trame.app import get_server
+
+from vp3d.app.core import VertebroplastyApp
+
+SERVER_NAME = "vp3d"
+
+
+def _display_url(host: str, port: int) -> str:
+    shown = "localhost" if host in ("", "0.0.0.0", "::") else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+def serve(
+    host: str = "localhost", port: int = 8080, open_browser: bool = True, **kwargs: Any
+) -> None:
+    """Serve the default scene (spine T10–L5, L1 highlighted) until interrupted.
+
+    Blocks. Prints ``vp3d running at http://HOST:PORT/`` once the server listens.
+
+    Parameters
+    ----------
+    host : str
+        Interface to listen on (``"0.0.0.0"`` for all).
+    port : int
+        TCP port; ``0`` picks a free one (the printed URL names it).
+    open_browser : bool
+        Open the system browser on the page once the server is up.
+    **kwargs
+        Passed to :class:`~vp3d.app.core.VertebroplastyApp` when they are its options
+        (``top``, ``bottom``, ``highlight``, ``mesh_loader``), else to trame's ``server.start``.
+    """
+    if not os.environ.get("DISPLAY"):
+        # The server never draws (the browser renders with vtk.js) but VTK still creates a
+        # render window; without a display, make it EGL rather than a failing X window.
+        os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+    app_keys = ("top", "bottom", "highlight", "mesh_loader")
+    app_options = {key: kwargs.pop(key) for key in app_keys if key in kwargs}
+    server = get_server(SERVER_NAME, client_type="vue3")
+    app = VertebroplastyApp(server, **app_options)
+
+    def announce(**_: Any) -> None:
+        print(f"vp3d running at {_display_url(host, app.server.port)}", flush=True)
+
+    app.ctrl.on_server_ready.add(announce)
+    print("vp3d: starting the server (Ctrl+C to stop)", file=sys.stderr, flush=True)
+    app.server.start(
+        host=host,
+        port=port,
+        open_browser=open_browser,
+        show_connection_info=False,
+        # trame stops the process when the last browser tab closes unless the idle
+        # timeout is disabled; a teaching server must keep running between visitors.
+        timeout=0,
+        **kwargs,
+    )
