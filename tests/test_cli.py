@@ -47,3 +47,13 @@ def test_build_meshes_budget(tmp_path):
     names = sorted(p.name for p in folder.glob("*.vtp"))
     assert names == ["L1.vtp", "T12.vtp", "cord.vtp", "disc_T12-L1.vtp", "nucleus_T12-L1.vtp",
                      "skin.vtp"]
+    import pyvista as pv
+
+    from vp3d.meshes import TRIANGLES
+    from vp3d.meshing import is_closed_manifold
+
+    for name in names:
+        mesh = pv.read(folder / name)
+        assert is_closed_manifold(mesh), name  # decimation kept every surface closed
+        kind = "vertebra" if name[0] in "TL" else name.split("_")[0].split(".")[0]
+        assert mesh.n_cells <= TRIANGLES[kind] * 1.01 or kind == "disc", (name, mesh.n_cells)

@@ -72,7 +72,18 @@ def build_scene_meshes(top: str = "T10", bottom: str = "L5",
         index.append({"name": part.name, "kind": part.kind, "level": part.level, "file": fname})
         parts.append(ScenePart(part.name, part.kind, part.level, mesh))
     (out_dir / "index.json").write_text(json.dumps(index, indent=1))
+    _prune_stale(out_dir)
     return parts
+
+
+def _prune_stale(current: Path) -> None:
+    """Delete older builds of the same scene (other input hashes): they can never be served."""
+    import shutil
+
+    top_bottom = current.name.rsplit("-", 1)[0]
+    for other in current.parent.glob(f"{top_bottom}-*"):
+        if other != current and other.is_dir() and (other / "index.json").exists():
+            shutil.rmtree(other, ignore_errors=True)
 
 
 def _write_vtp(mesh: pv.PolyData, path: Path) -> None:
