@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--skin", action="store_true", help="show the skin, translucent")
     r.add_argument("--size", default="1200x900", help="WIDTHxHEIGHT in pixels")
     r.add_argument("--out", required=True, help="PNG file to write")
+    f = sub.add_parser("radiographs", help="AP and lateral fluoroscopy of the procedure, as one PNG")
+    f.add_argument("--level", default="L1")
+    f.add_argument("--grade", type=int, default=2, help="Genant grade 1-3")
+    f.add_argument("--kind", default="wedge", help="wedge, biconcave or crush")
+    f.add_argument("--bone", default="osteoporotic", help="normal or osteoporotic")
+    f.add_argument("--out", required=True, help="PNG file to write")
     return p
 
 
@@ -46,10 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         # Levels are checked here, not by argparse, so a bad one is a single clear line.
-        for name in ("top", "bottom", "highlight"):
+        for name in ("top", "bottom", "highlight", "level"):
             if getattr(args, name, None) is not None:
                 setattr(args, name, check_level(getattr(args, name)))
-        if LEVELS.index(args.top) > LEVELS.index(args.bottom):
+        if hasattr(args, "top") and LEVELS.index(args.top) > LEVELS.index(args.bottom):
             raise ValueError(f"--top {args.top} must be above --bottom {args.bottom}")
         if args.command == "serve":
             from vp3d.app.main import serve
@@ -72,6 +78,14 @@ def main(argv: list[str] | None = None) -> int:
                 parts = [p for p in parts if p.kind == "vertebra"]
             render_scene(parts, args.out, view=args.view, highlight=args.highlight,
                          size=(w, h), show_skin=args.skin)
+            print(args.out)
+        elif args.command == "radiographs":
+            from vp3d.procedure import contact_sheet, procedure_frames
+
+            frames = procedure_frames(args.level, args.grade, args.kind, bone_quality=args.bone)
+            contact_sheet(frames, args.out)
+            for fr in frames:
+                print(fr.caption)
             print(args.out)
     except ValueError as exc:
         print(f"vp3d: error: {exc}", file=sys.stderr)

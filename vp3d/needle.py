@@ -150,6 +150,9 @@ def _aim(spine, v, side: str, gauge: int, x_t: float) -> Trajectory:
     # least MIN_CAUDAL_DEG so the docking point sits on the upper half of the pedicle on AP.
     drop = run * np.tan(np.radians(max(m.pedicle_sagittal_angle_deg, MIN_CAUDAL_DEG)))
     target_local = np.array([x_t, y_t, isthmus[2] - drop])
+    if v.deformation is not None:
+        # A fractured body has collapsed: aim at where the target point went, not where it was.
+        target_local, isthmus = v.deformation.forward(np.array([target_local, isthmus]))
     d_local = target_local - isthmus
     d_local /= np.linalg.norm(d_local)
     target = _local_to_patient(v, target_local)

@@ -403,11 +403,12 @@ def _paint_fracture(view: np.ndarray, pts: np.ndarray, part: Part, own: np.ndarr
     local = pts @ inv[:3, :3].T + inv[:3, 3]
     intact = deform.inverse(local)
     loss = deform.loss(local[..., 0], local[..., 1])
-    crushed = (loss > 0.6 * deform.fracture.height_loss) & own
-    upper = intact[..., 2] > 0
-    view[crushed & upper & (view == Label.CORTICAL_BONE) & (intact[..., 1] > -part.morphometry.endplate_depth_mm / 2 + 2)] = Label.CLEFT
+    crushed = (loss > 0.8 * deform.fracture.height_loss) & own
+    # Only the upper endplate over the most collapsed zone breaks (not the walls).
+    h = (part.morphometry.body_anterior_height_mm + part.morphometry.body_posterior_height_mm) / 4
+    endplate = intact[..., 2] > h - 3.0
+    view[crushed & endplate & (view == Label.CORTICAL_BONE)] = Label.CLEFT
     if deform.fracture.grade >= 3:
-        h = (part.morphometry.body_anterior_height_mm + part.morphometry.body_posterior_height_mm) / 4
         slab = np.abs(intact[..., 2] - 0.45 * h) < 1.0
         view[crushed & slab & (view == Label.TRABECULAR_BONE)] = Label.CLEFT
 

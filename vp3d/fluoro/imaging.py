@@ -169,14 +169,16 @@ def _compose(pose: _Pose, extra: np.ndarray | None, display: Display, noise_seed
 def _instrument_integrals(volume, carm, needle, cement, needle_mu, cement_mu) -> np.ndarray | None:
     """Sum of needle and cement line integrals, or None when there are neither."""
     extra = None
-    if needle is not None:
+    needles = [] if needle is None else list(needle) if isinstance(needle, (list, tuple)) else [needle]
+    for one in needles:  # one needle, or two for a bipedicular approach
         try:
-            parts = (needle.hub_mm, needle.tip_mm, needle.outer_diameter_mm, needle.inner_diameter_mm)
+            parts = (one.hub_mm, one.tip_mm, one.outer_diameter_mm, one.inner_diameter_mm)
         except AttributeError as error:
             raise ValueError(
                 "needle must have hub_mm, tip_mm, outer_diameter_mm and inner_diameter_mm"
             ) from error
-        extra = needle_line_integrals(carm, *parts, mu_per_mm=needle_mu)
+        lines = needle_line_integrals(carm, *parts, mu_per_mm=needle_mu)
+        extra = lines if extra is None else extra + lines
     if cement is not None:
         cement_lines = mask_line_integrals(cement, volume, carm, cement_mu)
         extra = cement_lines if extra is None else extra + cement_lines
