@@ -177,11 +177,13 @@ def main() -> None:
             FRAME_TARGET_MS,
         )
 
-    print("straightforward numpy ray-march (step = voxel spacing, trilinear), AP, same volume:")
+    print("straightforward numpy ray-march (step = voxel spacing, trilinear), AP, same fine volume:")
+    # The march covers the fine box only; compare it with ours on the same box (no trunk).
+    fine = Volume(volume.mu_per_mm, volume.spacing_mm, volume.origin_mm, volume.labels)
     start = time.perf_counter()
-    reference = numpy_ray_march(volume, views["AP"])
+    reference = numpy_ray_march(fine, views["AP"])
     march_ms = 1e3 * (time.perf_counter() - start)
-    ours = line_integrals(volume, views["AP"])
+    ours = line_integrals(fine, views["AP"])
     body = reference > 0.5
     agreement = np.median(np.abs(ours[body] - reference[body]) / reference[body])
     for label, ms in (("line_integrals()", statistics.median(pure["AP"])),):
