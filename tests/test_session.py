@@ -1,0 +1,55 @@
+"""The per-choice engine state the app drives: frames, images and checked choices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vp3d.meshing import is_closed_manifold
+from vp3d.session import Choices, ProcedureModel
+
+
+@pytest.fixture(scope="module")
+def model():
+    return ProcedureModel(Choices(level="L2", grade=3, kind="wedge"), rows=128)
+
+
+def test_choices_are_checked():
+    for kwargs, msg in (({"level": "L7"}, "valid levels"), ({"level": "T2"}, "level must be one of T5"),
+                        ({"grade": 5}, "grade must be 1, 2 or 3"), ({"kind": "burst"}, "type must be"),
+                        ({"procedure": "fusion"}, "procedure must be"), ({"grade": True}, "grade")):
+        with pytest.raises(ValueError, match=msg):
+            Choices(**kwargs)
+
+
+def test_frames_follow_the_story(model):
+    intact = model.frame({})
+    broken = model.frame({"fracture.t": 1.0})
+    v = model.spine.vertebrae["L2"]
+    inv = np.linalg.inv(v.transform)
+
+    def front_height(mesh):  # anterior third of the body, in the vertebra's own frame
+        local = mesh.points @ inv[:3, :3].T + inv[:3, 3]
+        front = local[local[:, 1] > v.morphometry.endplate_depth_mm / 6]
+        return np.ptp(front[:, 2])
+
+    assert front_height(broken.meshes["L2"]) < 0.7 * front_height(intact.meshes["L2"])
+    assert broken.transforms and all(np.allclose(m[:3, :3] @ m[:3, :3].T, np.eye(3))
+                                     for m in broken.transforms.values())
+    half = model.frame({"fracture.t": 1.0, "needle.depth": 0.5})
+    full = model.frame({"fracture.t": 1.0, "needle.depth": 1.0})
+    assert {"needle 1", "needle 2"} <= set(full.meshes)
+    assert full.safety.safe and full.safety.tip_to_target_mm < half.safety.tip_to_target_mm
+    c = model.frame({"fracture.t": 1.0, "needle.depth": 1.0, "cement.ml": 3.0})
+    assert is_closed_manifold(c.meshes["cement"]) and c.cement_ml == 3.0
+
+
+def test_fluoroscopy_changes_with_needle_and_cement(model):
+    base = {"fracture.t": 1.0}
+    imgs = [model.fluoroscopy(dict(base, **extra), "lateral").astype(float) for extra in
+            ({}, {"needle.depth": 0.6}, {"needle.depth": 1.0}, {"needle.depth": 1.0, "cement.ml": 3.0})]
+    for a, b in zip(imgs, imgs[1:]):
+        assert np.abs(a - b).mean() > 0.2
+    assert imgs[-1].mean() < imgs[-2].mean()  # cement darkens the image
+    with pytest.raises(ValueError, match="view must be"):
+        model.fluoroscopy(base, "oblique")

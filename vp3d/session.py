@@ -1,0 +1,202 @@
+"""One clinician's choice turned into everything a story needs, computed once.
+
+:class:`ProcedureModel` holds, for a level, grade, fracture type and procedure: the 3D scene
+meshes around the level, the small spine the X-rays are taken of (intact, fractured and, for
+kyphoplasty, lifted), the planned bipedicular needles, one cement simulation that answers any
+fill, and the fluoroscopes. :meth:`ProcedureModel.frame` maps a storyboard state (the
+``fracture.t``, ``needle.depth``, ``cement.ml``, ``balloon.fill_ml`` and
+``kyphoplasty.restore`` parameters) to geometry, images and readouts. No UI code here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pyvista as pv
+
+from vp3d.anatomy import LEVELS, build_spine
+from vp3d.cement import simulate_injection
+from vp3d.fluoro import CArm, Fluoroscope
+from vp3d.fracture import KINDS, Fracture, collapse_motion, deform_patient_points, fracture_spine
+from vp3d.kyphoplasty import MAX_BALLOON_ML, RESTORED_FRACTION, Balloon, with_cavity
+from vp3d.meshes import ScenePart, load_scene_meshes
+from vp3d.morphometry import check_level
+from vp3d.needle import NEEDLE_LENGTH_MM, Needle, assess, plan_trajectory
+
+PROCEDURES = ("vertebroplasty", "kyphoplasty")
+#: Levels a clinician may choose (vertebroplasty is done from T5 down; the upper thoracic
+#: pedicles are too small for the needles modelled).
+STORY_LEVELS = LEVELS[LEVELS.index("T5"):]
+#: Cement simulated once per choice; the storyboard's fills stay below it.
+SIMULATED_ML = 8.0
+#: Voxel size of the X-ray volumes: at the page's image size 0.75 mm looks the same as 0.5 mm
+#: and builds three times faster (bench/fluoro.py measures the 0.5 mm case).
+XRAY_SPACING_MM = 0.75
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the clinician picks. Every field is checked; nothing is silently changed."""
+
+    level: str = "L1"
+    grade: int = 2
+    kind: str = "wedge"
+    procedure: str = "vertebroplasty"
+    bone_quality: str = "osteoporotic"
+
+    def __post_init__(self):
+        level = check_level(self.level)
+        if level not in STORY_LEVELS:
+            raise ValueError(f"level must be one of {', '.join(STORY_LEVELS)}, got {self.level!r}")
+        object.__setattr__(self, "level", level)
+        if self.grade not in (1, 2, 3) or isinstance(self.grade, bool):
+            raise ValueError(f"fracture grade must be 1, 2 or 3, got {self.grade!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"fracture type must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if self.procedure not in PROCEDURES:
+            raise ValueError(f"procedure must be one of {', '.join(PROCEDURES)}, got {self.procedure!r}")
+        if self.bone_quality not in ("normal", "osteoporotic"):
+            raise ValueError(f"bone quality must be 'normal' or 'osteoporotic', got {self.bone_quality!r}")
+
+
+@dataclass
+class Frame:
+    """Everything the page shows at one moment of a step."""
+
+    fracture_t: float  # collapse shown, after any balloon lift
+    meshes: dict[str, pv.PolyData]  # parts whose geometry differs from the scene's base meshes
+    transforms: dict[str, np.ndarray]  # 4x4 rigid motion of parts above the fracture
+    cement_ml: float
+    leaks: list = field(default_factory=list)
+    safety: object | None = None  # vp3d.needle.SafetyReport of the right needle, if inserted
+
+
+def _scene_range(level: str) -> tuple[str, str]:
+    i = LEVELS.index(level)
+    return LEVELS[max(i - 3, 0)], LEVELS[min(i + 3, len(LEVELS) - 1)]
+
+
+def _xray_range(level: str) -> tuple[str, str]:
+    i = LEVELS.index(level)
+    return LEVELS[max(i - 1, 0)], LEVELS[min(i + 1, len(LEVELS) - 1)]
+
+
+class ProcedureModel:
+    """Engine state for one :class:`Choices` (built once, then queried per frame)."""
+
+    def __init__(self, choices: Choices, *, progress: Callable[[float, str], None] | None = None,
+                 rows: int = 384):
+        say = progress or (lambda f, msg: None)
+        self.choices = choices
+        level = choices.level
+        self.fracture = Fracture(level, choices.grade, choices.kind)
+        say(0.05, "Building the spine")
+        top, bottom = _scene_range(level)
+        self.spine = build_spine(top, bottom)
+        self.parts: list[ScenePart] = load_scene_meshes(top, bottom)
+        self._base = {p.name: p.mesh for p in self.parts}
+        say(0.35, "Preparing the X-ray views")
+        xt, xb = _xray_range(level)
+        self.xspine = build_spine(xt, xb)
+        self.intact_volume = self.xspine.density_volume(XRAY_SPACING_MM, choices.bone_quality)
+        self.broken_spine = fracture_spine(self.xspine, self.fracture, 1.0)
+        self.broken_volume = self.broken_spine.density_volume(XRAY_SPACING_MM, choices.bone_quality)
+        say(0.7, "Planning the needles")
+        self.trajectories = [plan_trajectory(self.broken_spine, level, s) for s in ("right", "left")]
+        at_target = [Needle(t, t.target_depth_mm) for t in self.trajectories]
+        self.balloons_full = [Balloon(n.tip_mm, n.trajectory.direction, MAX_BALLOON_ML * 0.75)
+                              for n in at_target]
+        say(0.8, "Simulating the cement")
+        cement_volume = self.broken_volume
+        if choices.procedure == "kyphoplasty":
+            lifted = fracture_spine(self.xspine, self.fracture, 1.0 - RESTORED_FRACTION)
+            self.lifted_volume = lifted.density_volume(XRAY_SPACING_MM, choices.bone_quality)
+            cement_volume = with_cavity(self.lifted_volume, self.balloons_full)
+            self.cavity_volume = cement_volume
+        self.cement = simulate_injection(cement_volume, at_target, SIMULATED_ML)
+        centre = self.spine.vertebrae[level].transform[:3, 3]
+        self.views = {"ap": CArm.ap(centre, rows=rows, cols=rows),
+                      "lateral": CArm.lateral(centre, rows=rows, cols=rows)}
+        self._scopes: dict[int, Fluoroscope] = {}
+        say(1.0, "Ready")
+
+    # -- state -> what is shown ------------------------------------------------------------
+    def collapse(self, state: dict) -> float:
+        """Collapse shown: the step's ``fracture.t`` less the balloon's lift."""
+        t = float(state.get("fracture.t", 0.0))
+        restore = float(state.get("kyphoplasty.restore", 0.0))
+        return t * (1.0 - RESTORED_FRACTION * restore)
+
+    def needles(self, state: dict) -> list[Needle]:
+        frac = float(state.get("needle.depth", 0.0))
+        if frac <= 0:
+            return []
+        return [Needle(t, frac * t.target_depth_mm) for t in self.trajectories]
+
+    def balloons(self, state: dict) -> list[Balloon]:
+        ml = float(state.get("balloon.fill_ml", 0.0))
+        needles = self.needles(state)
+        if ml <= 0 or not needles:
+            return []
+        return [Balloon(n.tip_mm, n.trajectory.direction, ml) for n in needles]
+
+    def frame(self, state: dict) -> Frame:
+        """Geometry and readouts for a storyboard state."""
+        t = self.collapse(state)
+        deform, motion = collapse_motion(self.spine, self.fracture, t)
+        level = self.fracture.level
+        above = set(self.spine.levels[: self.spine.levels.index(level)])
+        meshes, transforms = {}, {}
+        base = self._base[level]
+        moved = base.copy()
+        moved.points = deform_patient_points(base.points, self.spine.vertebrae[level].transform, deform)
+        meshes[level] = moved.compute_normals(auto_orient_normals=True, split_vertices=False)
+        for p in self.parts:
+            if p.level in above:
+                transforms[p.name] = motion
+        for i, n in enumerate(self.needles(state)):
+            meshes[f"needle {i + 1}"] = needle_mesh(n)
+        for i, b in enumerate(self.balloons(state)):
+            meshes[f"balloon {i + 1}"] = b.mesh()
+        ml = float(state.get("cement.ml", 0.0))
+        if ml > 0:
+            meshes["cement"] = self.cement.mesh_at(min(ml, SIMULATED_ML))
+        needles = self.needles(state)
+        safety = assess(self.broken_spine, needles[0]) if needles else None
+        leaks = self.cement.leaks_at(min(ml, SIMULATED_ML)) if ml > 0 else []
+        return Frame(t, meshes, transforms, ml, leaks, safety)
+
+    def _volume(self, state: dict):
+        t = self.collapse(state)
+        if float(state.get("cement.ml", 0.0)) > 0 and self.choices.procedure == "kyphoplasty":
+            return self.cavity_volume
+        if t < 0.5:
+            return self.intact_volume
+        if self.choices.procedure == "kyphoplasty" and float(state.get("kyphoplasty.restore", 0)) > 0.5:
+            return self.lifted_volume
+        return self.broken_volume
+
+    def fluoroscopy(self, state: dict, view: str) -> np.ndarray:
+        """Display image (uint8, rows x cols) of one view for a storyboard state."""
+        if view not in self.views:
+            raise ValueError(f"view must be 'ap' or 'lateral', got {view!r}")
+        vol = self._volume(state)
+        scope = self._scopes.setdefault(id(vol), Fluoroscope(vol))
+        ml = float(state.get("cement.ml", 0.0))
+        mask = self.cement.mask_at(min(ml, SIMULATED_ML)) if ml > 0 else None
+        if mask is not None and mask.shape != vol.shape:
+            mask = None
+        needles = self.needles(state)
+        return scope.radiograph(self.views[view], needle=needles or None, cement=mask).image
+
+
+def needle_mesh(needle: Needle, sides: int = 24) -> pv.PolyData:
+    """Closed tube of the cannula from its hub to its tip (patient frame)."""
+    r = needle.outer_diameter_mm / 2
+    length = NEEDLE_LENGTH_MM
+    cyl = pv.Cylinder(center=(needle.tip_mm + needle.hub_mm) / 2,
+                      direction=needle.trajectory.direction, radius=r, height=length,
+                      resolution=sides, capping=True)
+    return cyl.triangulate().compute_normals(auto_orient_normals=True)
