@@ -91,7 +91,9 @@ def contact_sheet(frames: list[Frame], path: str, tile_px: int = 384) -> str:
     """Write the frames as one PNG: a row per moment, AP left and lateral right, captioned."""
     from PIL import Image, ImageDraw, ImageFont
 
-    cap_h = 34
+    import textwrap
+
+    cap_h = 52
     sheet = Image.new("L", (2 * tile_px, len(frames) * (tile_px + cap_h)), 0)
     draw = ImageDraw.Draw(sheet)
     try:
@@ -100,7 +102,8 @@ def contact_sheet(frames: list[Frame], path: str, tile_px: int = 384) -> str:
         font = ImageFont.load_default()
     for r, f in enumerate(frames):
         y = r * (tile_px + cap_h)
-        draw.text((8, y + 8), f"{f.caption}   (AP | lateral)", fill=255, font=font)
+        caption = textwrap.fill(f"{f.caption}   (AP | lateral)", width=max(20, tile_px // 5))
+        draw.multiline_text((8, y + 4), "\n".join(caption.splitlines()[:2]), fill=255, font=font)
         for c, rg in enumerate((f.ap, f.lateral)):
             tile = Image.fromarray(np.asarray(rg.image)).resize((tile_px, tile_px))
             sheet.paste(tile, (c * tile_px, y + cap_h))
