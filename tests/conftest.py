@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -50,16 +51,17 @@ def _answers_http(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def vp3d_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a real ``python -m vp3d serve --server`` on a free loopback port."""
+@contextlib.contextmanager
+def _serve(log_path: Path, extra_args: list[str] = (), extra_env: dict[str, str] | None = None
+           ) -> Iterator[str]:
+    """Run ``python -m vp3d serve --server`` on a free loopback port; yield its URL."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("server") / "serve.log"
     env = dict(os.environ)
     env.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra_env or {})
     command = [sys.executable, "-m", "vp3d", "serve", "--server",
-               "--host", "127.0.0.1", "--port", str(port)]
+               "--host", "127.0.0.1", "--port", str(port), *extra_args]
     url = f"http://127.0.0.1:{port}/"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -82,6 +84,24 @@ def vp3d_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def vp3d_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a real ``python -m vp3d serve --server`` on a free loopback port."""
+    with _serve(tmp_path_factory.mktemp("server") / "serve.log") as url:
+        yield url
+
+
+#: Kiosk clock for tests: the story runs 40 times faster and starts over after 4 s idle.
+KIOSK_ENV = {"VP3D_PLAY_SPEED": "40", "VP3D_KIOSK_IDLE_S": "4"}
+
+
+@pytest.fixture(scope="session")
+def kiosk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a real ``vp3d serve --kiosk`` with a fast story clock (:data:`KIOSK_ENV`)."""
+    with _serve(tmp_path_factory.mktemp("kiosk") / "serve.log", ["--kiosk"], KIOSK_ENV) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

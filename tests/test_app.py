@@ -1,162 +1,297 @@
-"""The app layer without a browser: state, highlight, errors at the session boundary, serve()."""
+"""The app layer without a browser: story logic, fluoroscopy panel, audio route, the app's
+state and handlers on a real engine model, errors at the session boundary, serve()."""
 
 from __future__ import annotations
 
 import itertools
+import math
+import wave
 
 import numpy as np
-import pyvista as pv
+import pytest
 from trame.app import get_server
 
-from vp3d.app import core, main
+from vp3d.app import audio, main, story
 from vp3d.app.core import VertebroplastyApp, describe_level
-from vp3d.meshes import ScenePart
+from vp3d.app.fluoro_panel import data_url
+from vp3d.app.story import Timeline, ViewChoice, check_choice, parse_query, resolve_step
 
 _names = itertools.count()
+_MODELS: dict = {}
 
 
-def tube(center, *, radius: float, height: float) -> pv.PolyData:
-    return pv.Cylinder(center=center, direction=(0, 0, 1), radius=radius, height=height).triangulate()
+def cached_factory(choices, progress=None):
+    """The real engine model, built once per choice for the whole module."""
+    from vp3d.session import ProcedureModel
 
-
-def small_scene(*, top: str = "T12", bottom: str = "L2") -> list[ScenePart]:
-    """Three boxes with discs between them, a cord and a skin: enough to exercise the app."""
-    levels = ["T12", "L1", "L2"]
-    if top != "T12" or bottom != "L2":
-        raise ValueError(f"this stand-in only knows T12..L2, got {top}..{bottom}")
-    parts = []
-    for i, level in enumerate(levels):
-        z = -40.0 * i
-        body = pv.Box((-20, 20, -15, 15, z - 12, z + 12)).triangulate()
-        parts.append(ScenePart(level, "vertebra", level, body))
-        if i + 1 < len(levels):
-            name = f"{level}-{levels[i + 1]}"
-            disc = tube((0, 0, z - 20), radius=18, height=6)
-            parts.append(ScenePart(f"disc {name}", "disc", None, disc))
-            nucleus = pv.Sphere(radius=5, center=(0, 0, z - 20))
-            parts.append(ScenePart(f"nucleus {name}", "nucleus", None, nucleus))
-    parts.append(ScenePart("cord", "cord", None, tube((0, -25, -40), radius=5, height=120)))
-    parts.append(ScenePart("skin", "skin", None, tube((0, -20, -40), radius=150, height=140)))
-    return parts
+    key = (choices.level, choices.grade, choices.kind, choices.procedure)
+    if key not in _MODELS:
+        _MODELS[key] = ProcedureModel(choices, progress=progress, rows=64)
+    return _MODELS[key]
 
 
 def make_app(**kwargs) -> VertebroplastyApp:
     server = get_server(f"vp3d-test-{next(_names)}", client_type="vue3")
-    kwargs.setdefault("mesh_loader", small_scene)
-    kwargs.setdefault("top", "T12")
-    kwargs.setdefault("bottom", "L2")
+    kwargs.setdefault("model_factory", cached_factory)
+    kwargs.setdefault("build_now", True)
     app = VertebroplastyApp(server, **kwargs)
     app.state.ready()  # as when the server starts: from now on changes run the handlers
     return app
 
 
-def color_of(app: VertebroplastyApp, name: str) -> tuple[float, ...]:
-    return tuple(np.round(app._actors[name].GetProperty().GetColor(), 3))
+@pytest.fixture(autouse=True)
+def narration_cache(tmp_path_factory, monkeypatch):
+    folder = tmp_path_factory.getbasetemp() / "vp3d-cache"
+    monkeypatch.setenv("VP3D_CACHE_DIR", str(folder))
 
 
-def rgb(hex_color: str) -> tuple[float, ...]:
-    return tuple(np.round(core._rgb(hex_color), 3))
+def wait_audio(app: VertebroplastyApp, timeout_s: float = 30.0) -> str:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not app.state.audio_url and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return app.state.audio_url
+
+
+# ------------------------------------------------------------------ story logic
 
 
 def test_describe_level():
     assert describe_level("L1") == "1st lumbar vertebra"
     assert describe_level("T12") == "12th thoracic vertebra"
     assert describe_level("T11") == "11th thoracic vertebra"
-    assert describe_level("C2") == "2nd cervical vertebra"
     assert describe_level("disc") == "disc"
 
 
-def test_default_scene_state():
-    app = make_app(highlight="L1")
-    assert [level["name"] for level in app.state.levels] == ["T12", "L1", "L2"]
-    assert app.state.selected_level == "L1"
-    assert app.state.scene_ready and not app.state.error_message
-    assert app.state.trame__title == core.TITLE
-    assert color_of(app, "L1") == rgb(core.SELECTED_COLOR)
-    assert color_of(app, "T12") == rgb(core.LOOKS["vertebra"].color)
-    assert color_of(app, "disc T12-L1") == rgb(core.LOOKS["disc"].color)
-    assert not app._actors["skin"].GetVisibility()
-    # The browser only gets float32 points and normals.
-    data = app._actors["L1"].GetMapper().GetInput()
-    assert data.GetPoints().GetDataType() == 10  # VTK_FLOAT
-    assert data.GetPointData().GetNormals() is not None
+@pytest.mark.parametrize("name, value, expected", [
+    ("level", "l2", "L2"), ("grade", "3", 3), ("grade", 1.0, 1), ("kind", "Crush", "crush"),
+    ("procedure", "kyphoplasty", "kyphoplasty"), ("audience", "kiosk", "kiosk"),
+])
+def test_check_choice_accepts(name, value, expected):
+    assert check_choice(name, value) == expected
 
 
-def test_default_camera_looks_at_the_spine_with_cranial_up():
+@pytest.mark.parametrize("name, value, words", [
+    ("level", "T4", "T5\u2013L5"), ("level", "X9", "T5\u2013L5"), ("grade", "NaN", "1, 2 or 3"),
+    ("grade", math.nan, "1, 2 or 3"), ("grade", 2.5, "1, 2 or 3"), ("grade", True, "1, 2, 3"),
+    ("kind", ["wedge"], "wedge"), ("procedure", None, "vertebroplasty"), ("audience", "doctor", "patient"),
+])
+def test_check_choice_rejects_with_the_valid_values(name, value, words):
+    with pytest.raises(ValueError, match=words):
+        check_choice(name, value)
+
+
+def test_parse_query_falls_back_per_bad_value():
+    default = ViewChoice()
+    req = parse_query("?level=L3&grade=NaN&audience=student&step=cement", default)
+    assert req.choice == ViewChoice(level="L3", audience="student")
+    assert req.step == "cement"
+    assert len(req.messages) == 1 and "grade" in req.messages[0] and "showing 2" in req.messages[0]
+    req = parse_query("level=Q1&level=&kind=wedge", default)
+    assert req.choice == default and "level" in req.messages[0]
+    assert parse_query(["not", "a", "query"], default).messages
+
+
+def test_resolve_step():
+    scene = story.scene_for("vertebroplasty")
+    assert resolve_step(scene, None) == (0, None)
+    assert resolve_step(scene, 3) == (2, None)
+    assert resolve_step(scene, "cement")[0] == scene.ids.index("cement")
+    index, message = resolve_step(scene, "nonsense")
+    assert index == 0 and "nonsense" in message
+    assert resolve_step(scene, 99)[1]
+
+
+def test_timeline_paused_shows_the_end_and_play_replays():
+    scene = story.scene_for("vertebroplasty")
+    tl = Timeline(scene)
+    tl.go(scene.ids.index("cement"))
+    assert tl.values()["cement.ml"] == pytest.approx(3.0)
+    tl.set_playing(True)
+    assert tl.time_s == 0 and tl.values()["cement.ml"] == 0
+    tl.tick(5.0)
+    assert 0 < tl.values()["cement.ml"] < 3
+    with pytest.raises(ValueError):
+        tl.seek(float("nan"))
+
+
+def test_timeline_plays_on_and_the_loop_wraps():
+    scene = story.scene_for("vertebroplasty")
+    tl = Timeline(scene, loop=True, speed=100.0)
+    tl.set_playing(True)
+    seen = []
+    for _ in range(2000):
+        if tl.tick(0.25):
+            seen.append(tl.index)
+        if len(seen) > len(scene.steps):
+            break
+    assert seen[: len(scene.steps)] == [*range(1, len(scene.steps)), 0]
+    once = Timeline(scene, speed=100.0)
+    once.go(len(scene.steps) - 1)
+    once.set_playing(True)
+    for _ in range(100):
+        once.tick(0.25)
+    assert once.index == len(scene.steps) - 1 and not once.playing
+
+
+def test_source_labels_name_the_file_and_the_reference():
+    text = story.step_text(story.scene_for("vertebroplasty").step("cement"), "student",
+                           story.context_for(ViewChoice()))
+    labels = [s["label"] for s in text["sources"]]
+    assert any(label.startswith("002_d69a0bc012a0d9ed.txt") for label in labels)
+    assert "Belkoff et al., Spine 2001" in labels
+    assert all(s["refs"] for s in text["sentences"])
+
+
+# ------------------------------------------------------------------ panels and routes
+
+
+def test_fluoro_data_url_is_a_small_jpeg():
+    image = (np.arange(256 * 256) % 251).astype(np.uint8).reshape(256, 256)
+    url = data_url(image)
+    assert url.startswith("data:image/jpeg;base64,") and len(url) < 80_000
+    with pytest.raises(ValueError):
+        data_url(np.zeros((4, 4), dtype=float))
+
+
+def test_audio_route_serves_only_cache_files(tmp_path):
+    folder = audio.audio_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    good = folder / ("patient-" + "a" * 24 + ".wav")
+    good.write_bytes(b"RIFF0000WAVE")
+    assert audio.file_for(good.name) == good
+    assert audio.url_for(good) == "/audio/" + good.name
+    for bad in ("../x.wav", "patient-" + "a" * 24 + ".mp3", "/etc/passwd", "student-" + "b" * 24 + ".wav",
+                None, 7):
+        assert audio.file_for(bad) is None
+    with pytest.raises(ValueError):
+        audio.url_for(tmp_path / good.name)
+
+
+# ------------------------------------------------------------------ the app
+
+
+def test_app_starts_on_the_first_step_with_narration_and_sources():
     app = make_app()
-    camera = app.renderer.GetActiveCamera()
-    assert np.allclose(camera.GetFocalPoint(), (0, -5, -40), atol=1)
-    assert camera.GetViewUp()[2] > 0.9
-    assert camera.GetPosition()[0] < 0  # from the patient's left
+    s = app.state
+    assert s.scene_ready and not s.building and not s.error_message
+    assert s.step_index == 0 and s.step_count == len(story.scene_for("vertebroplasty").steps)
+    assert s.step_title and s.sentences and s.sources
+    assert {a.GetVisibility() for a in app.scene3d.actors.values()} == {True, False}
+    url = wait_audio(app)
+    assert url.startswith("/audio/patient-")
+    with wave.open(str(audio.file_for(url.rsplit("/", 1)[1]))) as w:
+        assert w.getnframes() > 0
 
 
-def test_highlight_follows_selection_and_hover():
+def test_steps_change_texts_fluoroscopy_and_meshes():
+    app = make_app(audience="student")
+    scene = story.scene_for("vertebroplasty")
+    titles, fluoro = set(), {}
+    for i in range(len(scene.steps)):
+        app.go_step(i)
+        assert app.state.step_index == i and not app.state.error_message
+        titles.add(app.state.step_title)
+        if app.state.fluoro:
+            fluoro[scene.steps[i].id] = [f["src"] for f in app.state.fluoro]
+            assert [f["alt"] for f in app.state.fluoro] == [
+                {"ap": "Fluoroscopy AP", "lateral": "Fluoroscopy lateral"}[v] for v in scene.steps[i].fluoro]
+    assert len(titles) == len(scene.steps)
+    srcs = [tuple(v) for v in fluoro.values()]
+    assert len(set(srcs)) == len(srcs), "fluoroscopy must differ between steps"
+    app.go_step(scene.ids.index("needle"))
+    assert app.scene3d.actors["needle 1"].GetVisibility()
+    assert app.scene3d.actors["skin"].GetProperty().GetOpacity() < 0.3  # translucent skin
+    assert any("Needle" in line for line in app.state.readouts)
+
+
+def test_cement_counter_rises_with_the_timeline():
+    app = make_app()
+    app.go_step(story.scene_for("vertebroplasty").ids.index("cement"))
+    assert app.state.show_ml
+    shown = []
+    for t in (0, 3, 7.5, 15):
+        app.seek(t)
+        shown.append(float(app.state.cement_ml_text.split()[0]))
+    assert shown == sorted(shown) and shown[0] == 0 and shown[-1] == pytest.approx(3.0)
+    assert app.state.readouts == []  # patients get no safety readouts
+
+
+def test_next_previous_and_play():
+    app = make_app()
+    app.previous_step()
+    assert app.state.step_index == 0
+    app.next_step()
+    app.next_step()
+    assert app.state.step_index == 2
+    app.previous_step()
+    assert app.state.step_index == 1
+    app.toggle_play()
+    assert app.state.playing
+    app.toggle_play()
+    assert not app.state.playing
+
+
+@pytest.mark.parametrize("bad", [float("nan"), "abc", None, [1], {"a": 1}, True, 2.5, -1, 999])
+def test_bad_input_from_the_browser_is_a_message(bad):
+    app = make_app()
+    app.go_step(bad)
+    assert "step index must be" in app.state.error_message
+    app.state.error_message = ""
+    numeric = isinstance(bad, (int, float)) and not isinstance(bad, bool) and bad == bad
+    app.seek("x" if numeric else bad)
+    assert "number" in app.state.error_message
+    app.next_step()  # still alive
+    assert app.state.step_index == 1
+
+
+def test_bad_choice_reverts_with_a_message():
     app = make_app()
     with app.state:
-        app.state.selected_level = "T12"
-    assert color_of(app, "T12") == rgb(core.SELECTED_COLOR)
-    assert color_of(app, "L1") == rgb(core.LOOKS["vertebra"].color)
+        app.state.level = "Z9"
+    assert "level must be one of" in app.state.error_message
+    assert app.state.level == "L1" and app.choice.level == "L1"
     with app.state:
-        app.state.hovered_level = "L2"
-    assert color_of(app, "L2") == rgb(core.HOVER_COLOR)
-    with app.state:
-        app.state.hovered_level = None
-    assert color_of(app, "L2") == rgb(core.LOOKS["vertebra"].color)
+        app.state.grade = "NaN"
+    assert app.state.grade == 2
 
 
-def test_skin_toggle():
+def test_audience_change_swaps_narration_without_a_rebuild():
     app = make_app()
+    model = app.model
+    patient = app.state.step_title
     with app.state:
-        app.state.show_skin = True
-    assert app._actors["skin"].GetVisibility()
-    assert app._actors["skin"].GetProperty().GetOpacity() < 0.3
+        app.state.audience = "student"
+    assert app.model is model and app.state.step_title != patient
+    assert "L1" in app.state.step_title
 
 
-def test_loader_error_is_shown_and_the_session_lives_on():
-    calls = []
-
-    def fails_once(**kwargs):
-        calls.append(kwargs)
-        if len(calls) == 1:
-            raise ValueError("valid levels are T1..L5")
-        return small_scene(**kwargs)
-
-    app = make_app(mesh_loader=fails_once)
-    assert app.state.error_message == "valid levels are T1..L5"
-    assert not app.state.scene_ready
-    app.reset_camera()  # handlers still answer on an empty scene
-    app.load_scene(top="T12", bottom="L2", highlight="L2")
-    assert app.state.scene_ready and not app.state.error_message
-
-
-def test_unexpected_error_is_shown_with_its_type():
-    def crashing(**_):
-        raise RuntimeError("disk full")
-
-    app = make_app(mesh_loader=crashing)
-    assert app.state.error_message == "RuntimeError: disk full"
-
-
-def test_bad_selection_is_reported_not_raised():
+def test_level_change_rebuilds_and_url_params_apply():
     app = make_app()
-    app.select_level("S1")
-    assert "S1" in app.state.error_message and "T12, L1, L2" in app.state.error_message
-    assert app.state.selected_level == "L1"
-    app.select_level("L2")
-    assert app.state.selected_level == "L2"
+    app.apply_url("?level=L2&grade=3&audience=student&step=7")
+    assert app.model.choices.level == "L2" and app.model.choices.grade == 3
+    assert app.state.step_index == 6 and app.state.audience == "student"
+    assert app.state.notices == []
+    app.apply_url("?level=Q7&step=bogus")
+    assert len(app.state.notices) == 2 and app.model.choices.level == "L1"
+    app.apply_url(12)
+    assert app.state.notices and not app.state.error_message
 
 
-def test_highlight_outside_the_scene_is_reported():
-    app = make_app(highlight="L5")
-    assert "L5" in app.state.error_message
+def test_kyphoplasty_has_the_balloon():
+    app = make_app(procedure="kyphoplasty", audience="student")
+    scene = story.scene_for("kyphoplasty")
+    app.go_step(scene.ids.index("balloon"))
+    assert app.scene3d.actors["balloon 1"].GetVisibility()
+    app.go_step(scene.ids.index("cavity_cement"))
+    assert app.state.show_ml and app.state.cement_ml_text == "4.0 mL"
 
 
 def test_sessions_do_not_share_state():
     first, second = make_app(), make_app()
-    with first.state:
-        first.state.selected_level = "T12"
-    assert second.state.selected_level == "L1"
-    assert color_of(second, "T12") == rgb(core.LOOKS["vertebra"].color)
+    first.next_step()
+    assert second.state.step_index == 0
 
 
 def test_serve_keeps_running_without_clients_and_prints_the_url(monkeypatch, capsys):
@@ -169,8 +304,16 @@ def test_serve_keeps_running_without_clients_and_prints_the_url(monkeypatch, cap
     server_class = type(get_server(main.SERVER_NAME, client_type="vue3"))
     monkeypatch.setattr(server_class, "start", fake_start)
     monkeypatch.setattr(server_class, "port", property(lambda self: 8123))
-    main.serve("0.0.0.0", 8123, open_browser=False, top="T12", bottom="L2", mesh_loader=small_scene)
+    monkeypatch.setenv("VP3D_PLAY_SPEED", "4")
+    main.serve("0.0.0.0", 8123, open_browser=False, top="T10", bottom="L5", highlight="L1",
+               kiosk=True, model_factory=cached_factory)
     assert started["timeout"] == 0  # trame would otherwise stop once the last tab closes
     assert started["port"] == 8123 and started["host"] == "0.0.0.0"
     assert started["open_browser"] is False
     assert "vp3d running at http://localhost:8123/" in capsys.readouterr().out
+
+
+def test_bad_env_option_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("VP3D_PLAY_SPEED", "fast")
+    with pytest.raises(ValueError, match="VP3D_PLAY_SPEED"):
+        main._env_options()

@@ -1,4 +1,6 @@
-"""The real page in headless Chromium, served by a real ``vp3d serve`` subprocess."""
+"""The real page in headless Chromium, served by a real ``vp3d serve`` subprocess: loading,
+payload, offline, URL parameters, keyboard, "Save picture". Helpers here are shared with
+``test_story_browser.py``."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from PIL import Image
 
 pytestmark = pytest.mark.browser
 
-LEVELS = ["T10", "T11", "T12", "L1", "L2", "L3", "L4", "L5"]
 SCENE_BUDGET_BYTES = 5_000_000  # DESIGN.md: default scene sent to the browser <= 5 MB
 # Software WebGL on two cores draws the first frame in seconds, not milliseconds.
 RENDER_TIMEOUT_S = 90.0
@@ -24,10 +25,18 @@ class PageRecord:
     """A loaded page and what it did while loading and afterwards."""
 
     page: object
+    context: object
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     request_hosts: set[str] = field(default_factory=set)
     websocket_bytes: int = 0
+
+    def close(self) -> None:
+        self.context.close()
+
+    def assert_no_errors(self) -> None:
+        assert self.page_errors == []
+        assert self.console_errors == []
 
 
 def _is_known_paraview_405(message: object) -> bool:
@@ -37,21 +46,7 @@ def _is_known_paraview_405(message: object) -> bool:
     return urlparse(url).path.rstrip("/").endswith("/paraview") and "405" in message.text
 
 
-def _canvas_pixels(page: object) -> np.ndarray:
-    png = page.locator("#vp3d-view canvas").first.screenshot()
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float64)
-
-
-def _amber_mask(rgb: np.ndarray) -> np.ndarray:
-    """Pixels of the highlighted (amber) level: strong red, less green, little blue.
-
-    Ivory bone and the pale yellow cord keep green and blue much closer to red.
-    """
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    return (r > 90) & (g < 0.8 * r) & (b < 0.45 * r)
-
-
-def _wait_for(predicate, timeout_s: float, what: str):
+def wait_for(predicate, timeout_s: float, what: str, interval_s: float = 0.2):
     deadline = time.monotonic() + timeout_s
     while True:
         value = predicate()
@@ -59,20 +54,39 @@ def _wait_for(predicate, timeout_s: float, what: str):
             return value
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        time.sleep(0.5)
+        time.sleep(interval_s)
 
 
-def _spine_drawn(page: object) -> np.ndarray | None:
-    rgb = _canvas_pixels(page)
-    gray = rgb.mean(axis=2)
-    return rgb if gray.std() > 10 and _amber_mask(rgb).mean() > 0.001 else None
+def canvas_pixels(page: object) -> np.ndarray:
+    png = page.locator("#vp3d-view canvas").first.screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float64)
 
 
-@pytest.fixture(scope="module")
-def loaded_page(chromium_browser: object, vp3d_server: str):  # browser first: skip before serving
-    context = chromium_browser.new_context(viewport={"width": 1280, "height": 720})
+BACKGROUND_RGB = np.array([0x1D, 0x23, 0x2C], dtype=float)  # vp3d.app.scene3d.BACKGROUND
+
+
+def canvas_drawn(page: object) -> bool:
+    """Something other than the empty background covers a real part of the 3D view."""
+    rgb = canvas_pixels(page)
+    return bool((np.abs(rgb - BACKGROUND_RGB).max(axis=2) > 24).mean() > 0.02 and rgb.std() > 3)
+
+
+def step_counter(page: object) -> tuple[int, int]:
+    words = page.locator("#vp3d-stepcount").inner_text().split()
+    return int(words[1]), int(words[3])  # "Step 3 of 11"
+
+
+def ready(page: object) -> bool:
+    return (page.locator("#vp3d-building").count() == 0
+            and bool(page.locator("#vp3d-step-title").inner_text().strip()))
+
+
+def open_page(browser: object, url: str, *, size=(1280, 720), accept_downloads=False) -> PageRecord:
+    """Open ``url``, wait until the model is built and the 3D view has drawn."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]},
+                                  accept_downloads=accept_downloads)
     page = context.new_page()
-    record = PageRecord(page)
+    record = PageRecord(page, context)
 
     def on_console(message):
         if message.type == "error" and not _is_known_paraview_405(message):
@@ -85,67 +99,116 @@ def loaded_page(chromium_browser: object, vp3d_server: str):  # browser first: s
         websocket.on("framereceived", count)
 
     page.on("console", on_console)
-    page.on("pageerror", lambda error: record.page_errors.append(str(error)))
+    page.on("pageerror", lambda error: record.page_errors.append(f"{error} | {getattr(error, 'stack', '')}"[:1500]))
     page.on("request", lambda request: record.request_hosts.add(urlparse(request.url).hostname or ""))
     page.on("websocket", on_websocket)
-    page.goto(vp3d_server, wait_until="load")
+    page.goto(url, wait_until="load")
     page.locator("#vp3d-title").wait_for(timeout=30_000)
-    _wait_for(lambda: _spine_drawn(page), RENDER_TIMEOUT_S, "the spine to be drawn in the 3D view")
+    query = "?" + url.split("?", 1)[1] if "?" in url else ""
+    wait_for(lambda: page.evaluate("document.querySelector('#vp3d-root').dataset.query") == query,
+             30, "the page to apply its URL parameters")
+    wait_for(lambda: ready(page), RENDER_TIMEOUT_S, "the model to be built")
+    wait_for(lambda: canvas_drawn(page), RENDER_TIMEOUT_S, "the spine to be drawn in the 3D view", 0.5)
+    return record
+
+
+@pytest.fixture(scope="module")
+def default_page(chromium_browser: object, vp3d_server: str):  # browser first: skip before serving
+    record = open_page(chromium_browser, vp3d_server)
     yield record
-    context.close()
+    record.close()
 
 
-def test_title_bar(loaded_page):
-    assert loaded_page.page.locator("#vp3d-title").inner_text() == "vp3d — Vertebroplasty in 3D"
-    assert loaded_page.page.title() == "vp3d — Vertebroplasty in 3D"
+def test_title_and_first_step(default_page):
+    page = default_page.page
+    assert page.title() == "vp3d \u2014 Vertebroplasty in 3D"
+    assert page.locator("#vp3d-title").inner_text() == "Vertebroplasty, explained"
+    assert step_counter(page)[0] == 1
+    region = page.get_by_role("region", name="Narration")
+    assert region.get_attribute("aria-live") == "polite"
+    assert "spine" in region.inner_text()
+    assert page.locator(".vp3d-source").count() > 0
 
 
-def test_canvas_shows_the_spine_with_L1_highlighted(loaded_page):
-    rgb = _canvas_pixels(loaded_page.page)
-    gray = rgb.mean(axis=2)
-    background = np.median(gray)
-    assert gray.std() > 10, f"canvas looks blank (grey std {gray.std():.1f})"
-    # The spine covers a real part of the view, not a few stray pixels.
-    assert (np.abs(gray - background) > 40).mean() > 0.02
-    # One level is drawn in amber (L1 by default).
-    assert _amber_mask(rgb).mean() > 0.001
-
-
-def test_level_labels_top_to_bottom(loaded_page):
-    page = loaded_page.page
-    chips = page.locator(".vp3d-level")
-    assert [text.strip() for text in chips.all_inner_texts()] == LEVELS
-    assert page.get_by_text("L1", exact=True).first.is_visible()
-    assert "1st lumbar vertebra" in page.locator("#vp3d-selected").inner_text()
-
-
-def test_clicking_a_level_moves_the_highlight(loaded_page):
-    page = loaded_page.page
-    rows_before = np.nonzero(_amber_mask(_canvas_pixels(page)))[0]
-    page.locator(".vp3d-level", has_text="T12").click()
-    page.locator("#vp3d-selected", has_text="12th thoracic vertebra").wait_for(timeout=10_000)
-
-    def moved_up():
-        rows = np.nonzero(_amber_mask(_canvas_pixels(page)))[0]
-        # T12 sits above L1, so the amber region's centre moves up the screen (smaller row).
-        return len(rows) > 0 and rows.mean() < rows_before.mean() - 10
-
-    _wait_for(moved_up, 30.0, "the amber highlight to move from L1 up to T12")
-    page.locator(".vp3d-level", has_text="L1").click()
-    page.locator("#vp3d-selected", has_text="1st lumbar vertebra").wait_for(timeout=10_000)
-
-
-def test_scene_fits_the_payload_budget(loaded_page):
-    assert 0 < loaded_page.websocket_bytes <= SCENE_BUDGET_BYTES, (
-        f"{loaded_page.websocket_bytes / 1e6:.2f} MB over the websocket"
+def test_scene_fits_the_payload_budget(default_page):
+    assert 0 < default_page.websocket_bytes <= SCENE_BUDGET_BYTES, (
+        f"{default_page.websocket_bytes / 1e6:.2f} MB over the websocket"
     )
 
 
-def test_works_offline(loaded_page):
-    assert loaded_page.request_hosts <= {"127.0.0.1", "localhost"}, loaded_page.request_hosts
+def test_works_offline(default_page):
+    assert default_page.request_hosts <= {"127.0.0.1", "localhost"}, default_page.request_hosts
 
 
-def test_no_console_errors(loaded_page):
-    # Run last in this module: it also covers the interactions above.
-    assert loaded_page.page_errors == []
-    assert loaded_page.console_errors == []
+def test_keyboard_reaches_every_control_and_arrows_move_steps(chromium_browser, vp3d_server):
+    record = open_page(chromium_browser, vp3d_server + "?step=3")  # a step with a timeline
+    page = record.page
+    try:
+        assert step_counter(page)[0] == 3
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        reached = set()
+        describe = """() => { const e = document.activeElement; if (!e) return '';
+            const owner = e.closest('[id^=vp3d-]'); return (owner ? owner.id : '') + '|' +
+            (e.getAttribute('role') || e.tagName.toLowerCase()) + '|' + (e.innerText || '').trim(); }"""
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            reached.add(page.evaluate(describe))
+        ids = {r.split("|")[0] for r in reached}
+        for control in ("vp3d-choice-level", "vp3d-choice-grade", "vp3d-choice-kind",
+                        "vp3d-choice-procedure", "vp3d-choice-audience", "vp3d-steps", "vp3d-prev",
+                        "vp3d-play", "vp3d-next", "vp3d-mute", "vp3d-save"):
+            assert control in ids, f"Tab never reached {control}: {sorted(ids)}"
+        assert any("|slider|" in r for r in reached), "Tab never reached the timeline slider"
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("ArrowRight")
+        wait_for(lambda: step_counter(page)[0] == 4, 10, "ArrowRight to move to step 4")
+        page.keyboard.press("ArrowLeft")
+        page.keyboard.press("ArrowLeft")
+        wait_for(lambda: step_counter(page)[0] == 2, 10, "ArrowLeft twice to move to step 2")
+        record.assert_no_errors()
+    finally:
+        record.close()
+
+
+def test_bad_url_values_show_a_message_and_fall_back(chromium_browser, vp3d_server):
+    record = open_page(chromium_browser, vp3d_server + "?level=Q9&grade=NaN&audience=student&step=zzz")
+    page = record.page
+    try:
+        notice = page.locator("#vp3d-notice")
+        notice.wait_for(timeout=10_000)
+        text = notice.inner_text()
+        assert "level must be one of" in text and "grade" in text and "step" in text
+        assert page.locator("#vp3d-level-label").inner_text().startswith("L1")
+        assert step_counter(page)[0] == 1
+        assert "Spinal anatomy" in page.locator("#vp3d-step-title").inner_text()  # student words
+        record.assert_no_errors()
+    finally:
+        record.close()
+
+
+def test_save_picture_downloads_a_png_named_for_the_level(chromium_browser, vp3d_server, tmp_path):
+    record = open_page(chromium_browser, vp3d_server + "?level=L2&audience=patient",
+                       accept_downloads=True)
+    page = record.page
+    try:
+        wait_for(lambda: page.locator("#vp3d-level-label").inner_text().startswith("L2"), 30,
+                 "the L2 model")
+        with page.expect_download(timeout=30_000) as info:
+            page.get_by_role("button", name="Save picture").click()
+        download = info.value
+        assert "L2" in download.suggested_filename and download.suggested_filename.endswith(".png")
+        path = tmp_path / download.suggested_filename
+        download.save_as(path)
+        image = Image.open(path)
+        assert image.format == "PNG" and image.width > 100
+        gray = np.asarray(image.convert("L")).astype(float)
+        assert gray.std() > 10  # a picture, not a blank
+        # The spine is in it (bright bone on the dark background), and the caption band below.
+        assert (gray[: int(0.9 * gray.shape[0])] > 150).mean() > 0.01
+        record.assert_no_errors()
+    finally:
+        record.close()
+
+
+def test_no_console_errors(default_page):
+    default_page.assert_no_errors()

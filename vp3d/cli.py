@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--top", default="T10")
     s.add_argument("--bottom", default="L5")
     s.add_argument("--highlight", default="L1")
+    s.add_argument("--kiosk", action="store_true",
+                   help="outreach kiosk: the story plays on a loop with narration, no choices")
 
     b = sub.add_parser("build-meshes", help="generate the browser meshes into meshes/")
     b.add_argument("--top", default="T10")
@@ -61,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             from vp3d.app.main import serve
 
             serve(args.host, args.port, open_browser=not args.server,
-                  top=args.top, bottom=args.bottom, highlight=args.highlight)
+                  top=args.top, bottom=args.bottom, highlight=args.highlight, kiosk=args.kiosk)
         elif args.command == "build-meshes":
             from vp3d.meshes import build_scene_meshes, scene_dir
 

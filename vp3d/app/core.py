@@ -1,9 +1,12 @@
-"""Per-session state and controller of the vp3d page (no layout here: see :mod:`vp3d.app.ui`).
+"""State and controller of the vp3d story page (layout in :mod:`vp3d.app.ui`).
 
-One :class:`VertebroplastyApp` owns one trame server's state: the VTK scene (a render window
-that is only serialised for the browser's vtk.js, never rendered on the server), the state
-variables the page binds to, and the handlers that change them. Nothing is kept at module
-level, so several apps (sessions) can live in one process, each on its own server.
+One :class:`VertebroplastyApp` owns one trame server's state: the clinician's choices, the
+engine model built for them (:class:`vp3d.session.ProcedureModel`, built in a worker thread
+with progress shown), the story timeline (:mod:`vp3d.app.story`), the 3D scene
+(:mod:`vp3d.app.scene3d`), the fluoroscopy images (:mod:`vp3d.app.fluoro_panel`) and the spoken
+narration (:mod:`vp3d.app.audio`). Nothing is kept at module level, so several apps can live in
+one process, each on its own server. One trame server has one state: every tab open on the
+same server sees (and drives) the same story.
 
 Errors raised while handling a browser event are caught at that boundary: the message goes to
 ``state.error_message`` (shown by the page) and the session keeps running.
@@ -11,91 +14,47 @@ Errors raised while handling a browser event are caught at that boundary: the me
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import functools
 import logging
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-import pyvista as pv
-import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (OpenGL implementations of the classes below)
 from trame.app import TrameApp
-from trame.decorators import change, controller
-from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer, vtkRenderWindow
+from trame.decorators import change, trigger
+
+from vp3d.app import audio, story
+from vp3d.app.fluoro_panel import FluoroPanel
+from vp3d.app.scene3d import LOOKS, Scene3D
+from vp3d.app.story import AUDIENCE_MODES, ViewChoice
 
 logger = logging.getLogger(__name__)
 
-TITLE = "vp3d — Vertebroplasty in 3D"
-DEFAULT_TOP = "T10"
-DEFAULT_BOTTOM = "L5"
-DEFAULT_HIGHLIGHT = "L1"
+TITLE = "vp3d \u2014 Vertebroplasty in 3D"
+FLUORO_ROWS = 256  # small images: a few kB each as JPEG
+KIOSK_IDLE_S = 120.0
+TICK_S = 0.25
 
-PART_KINDS = ("vertebra", "disc", "nucleus", "cord", "skin")
-
-
-@dataclass(frozen=True)
-class Look:
-    """How one kind of part is drawn: colour as ``#rrggbb``, opacity and a legend label."""
-
-    color: str
-    opacity: float
-    label: str
-
-
-LOOKS: dict[str, Look] = {
-    "vertebra": Look("#ebe2cc", 1.0, "Bone"),
-    "disc": Look("#9db9d8", 1.0, "Disc (annulus)"),
-    "nucleus": Look("#7094c4", 1.0, "Nucleus pulposus"),
-    "cord": Look("#f0e2a0", 1.0, "Thecal sac (cord)"),
-    "skin": Look("#e3c2a8", 0.12, "Skin"),
-}
-SELECTED_COLOR = "#e39b2d"  # warm amber: the level being taught
-HOVER_COLOR = "#f4cf8c"  # pale amber: the level under the pointer
-BACKGROUND = "#1d232c"  # calm slate, so ivory bone stands out
-
-_LEVEL_RE = re.compile(r"^([CTLS])(\d{1,2})$")
+_ORDINALS = ("1st", "2nd", "3rd") + tuple(f"{n}th" for n in range(4, 13))
 _REGION = {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "sacral"}
 
 
 def describe_level(level: str) -> str:
-    """Name a vertebral level in words: ``"L1"`` → ``"1st lumbar vertebra"``.
-
-    Unknown labels are returned unchanged.
-    """
-    match = _LEVEL_RE.match(level)
-    if not match:
+    """Name a vertebral level in words: ``"L1"`` → ``"1st lumbar vertebra"`` (else unchanged)."""
+    if len(level) < 2 or level[0] not in _REGION or not level[1:].isdigit():
         return level
-    region, number = _REGION[match.group(1)], int(match.group(2))
+    number = int(level[1:])
     suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    return f"{number}{suffix} {region} vertebra"
+    return f"{number}{suffix} {_REGION[level[0]]} vertebra"
 
 
-def _rgb(hex_color: str) -> tuple[float, float, float]:
-    value = hex_color.lstrip("#")
-    return tuple(int(value[i : i + 2], 16) / 255.0 for i in (0, 2, 4))  # type: ignore[return-value]
+def _default_model_factory(choices, progress=None):
+    from vp3d.session import ProcedureModel
 
-
-def _default_mesh_loader(*, top: str, bottom: str) -> list[Any]:
-    # Imported here so the app module loads (and reports a clear message) even when the
-    # engine cannot build meshes.
-    from vp3d.meshes import load_scene_meshes
-
-    return load_scene_meshes(top=top, bottom=bottom)
-
-
-def _light_polydata(mesh: pv.PolyData) -> pv.PolyData:
-    """Copy of ``mesh`` with only what the browser needs: float32 points, triangles, normals."""
-    if not mesh.is_all_triangles:
-        mesh = mesh.triangulate()
-    light = pv.PolyData(np.asarray(mesh.points, dtype=np.float32), faces=mesh.faces)
-    normals = mesh.point_data.get("Normals")
-    if normals is None:
-        normals = mesh.point_normals
-    light.point_data["Normals"] = np.asarray(normals, dtype=np.float32)
-    light.point_data.active_normals_name = "Normals"
-    return light
+    return ProcedureModel(choices, progress=progress, rows=FLUORO_ROWS)
 
 
 def _session_boundary(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -107,75 +66,124 @@ def _session_boundary(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(self, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - this is the session boundary
             logger.exception("vp3d: %s failed", method.__name__)
-            # Engine errors are ValueErrors written for the user; anything else names its type.
-            message = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-            self.show_error(message)
+            self.show_error(_message(exc))
             return None
 
     return guarded
 
 
+def _message(exc: BaseException) -> str:
+    # Engine errors are ValueErrors written for the user; anything else names its type.
+    return str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+
+
 class VertebroplastyApp(TrameApp):
-    """The vp3d page for one trame server (one browser session).
+    """The vp3d story page for one trame server.
 
     Parameters
     ----------
     server : trame server or str or None
         Server (or its name) to attach to; ``None`` uses trame's default server.
-    top, bottom : str
-        First and last vertebral level of the scene, e.g. ``"T10"`` and ``"L5"``.
-    highlight : str
-        Level drawn in amber at start.
-    mesh_loader : callable, optional
-        ``mesh_loader(top=..., bottom=...) -> list[ScenePart]``; defaults to
-        :func:`vp3d.meshes.load_scene_meshes`. Tests pass a small stand-in.
+    level, grade, kind, procedure, audience : initial choices (checked; bad ones raise).
+    kiosk : bool
+        Outreach kiosk: patient narration, the story plays on a loop, no clinician choices,
+        back to the start after ``idle_s`` without a touch.
+    play_speed : float
+        Story clock rate (1 = real time); tests run the kiosk loop faster.
+    idle_s, tick_s : float
+        Kiosk idle time before it starts over; seconds between animation frames.
+    model_factory : callable, optional
+        ``model_factory(choices, progress=cb) -> ProcedureModel``; tests pass a cached one.
+    build_now : bool
+        Build the first model in the constructor (tests); else it builds in a worker thread
+        once the server is up, with progress shown.
     """
 
     def __init__(
         self,
         server: Any = None,
         *,
-        top: str = DEFAULT_TOP,
-        bottom: str = DEFAULT_BOTTOM,
-        highlight: str = DEFAULT_HIGHLIGHT,
-        mesh_loader: Callable[..., Sequence[Any]] | None = None,
+        level: str = "L1",
+        grade: int = 2,
+        kind: str = "wedge",
+        procedure: str = "vertebroplasty",
+        audience: str = "patient",
+        kiosk: bool = False,
+        play_speed: float = 1.0,
+        idle_s: float = KIOSK_IDLE_S,
+        tick_s: float = TICK_S,
+        model_factory: Callable[..., Any] | None = None,
+        build_now: bool = False,
     ) -> None:
         super().__init__(server, client_type="vue3")
-        self._mesh_loader = mesh_loader or _default_mesh_loader
-        self._parts: dict[str, Any] = {}
-        self._actors: dict[str, vtkActor] = {}
-
-        self.renderer = vtkRenderer()
-        self.renderer.SetBackground(*_rgb(BACKGROUND))
-        self.render_window = vtkRenderWindow()
-        self.render_window.SetOffScreenRendering(1)  # never shown on the server
-        self.render_window.AddRenderer(self.renderer)
+        story.load_all_scenes()  # a broken storyboard stops the app here, before serving
+        checked = {name: story.check_choice(name, value) for name, value in
+                   (("level", level), ("grade", grade), ("kind", kind), ("procedure", procedure),
+                    ("audience", "kiosk" if kiosk else audience))}
+        self.default_choice = ViewChoice(**checked)
+        self.choice = self.default_choice
+        self.kiosk = bool(kiosk)
+        self.idle_s = float(idle_s)
+        self.tick_s = float(tick_s)
+        self._factory = model_factory or _default_model_factory
+        self.model: Any = None
+        self.model_key: tuple | None = None
+        self.fluoro: FluoroPanel | None = None
+        self.scene3d = Scene3D()
+        self.renderer, self.render_window = self.scene3d.renderer, self.scene3d.render_window
+        self.timeline = story.Timeline(story.scene_for(self.choice.procedure), loop=self.kiosk,
+                                       speed=play_speed)
+        self.timeline.playing = self.kiosk
+        self._generation = 0
+        self._pending_step: str | int | None = None
+        self._last_activity = time.monotonic()
+        self._touched = False  # kiosk: someone used the page since it last started over
+        self._audio_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="vp3d-audio")
+        self._audio_paths: dict[tuple, Any] = {}
+        self._audio_lock = threading.Lock()
+        self._player: asyncio.Task | None = None
+        self._last_frame: Any = None
+        self.frame_count = 0
 
         self._init_state()
         self._build_ui()
-        self.load_scene(top=top, bottom=bottom, highlight=highlight)
+        self.server.controller.on_server_bind.add(self._bind_routes)
+        self.server.controller.on_server_ready.add(self._on_ready)
+        if build_now:
+            self.build_sync(self.choice)
 
     # ------------------------------------------------------------------ state
 
     def _init_state(self) -> None:
-        state = self.state
-        state.trame__title = TITLE
-        state.app_title = TITLE
-        state.levels = []  # [{"name": "L1", "title": "1st lumbar vertebra"}, ...] top to bottom
-        state.selected_level = None  # the level in amber
-        state.hovered_level = None  # a level the pointer is on in the level bar
-        state.show_skin = False
-        state.error_message = ""
-        state.scene_ready = False
-        # The nucleus sits inside its disc and the skin is off by default: not in the legend.
-        state.legend = [
-            {"label": LOOKS["vertebra"].label, "color": LOOKS["vertebra"].color},
-            {"label": "Selected level", "color": SELECTED_COLOR},
-            {"label": LOOKS["disc"].label, "color": LOOKS["disc"].color},
-            {"label": LOOKS["cord"].label, "color": LOOKS["cord"].color},
-        ]
-        state.selected_color = SELECTED_COLOR
-        state.hover_color = HOVER_COLOR
+        s, c = self.state, self.choice
+        s.trame__title = TITLE
+        s.app_title = TITLE
+        s.kiosk = self.kiosk
+        s.level, s.grade, s.kind, s.procedure, s.audience = c.level, c.grade, c.kind, c.procedure, c.audience
+        s.level_options = [{"title": f"{lv} \u2014 {describe_level(lv)}", "value": lv}
+                           for lv in story.story_levels()]
+        s.grade_options = [{"title": "Grade 1 (mild)", "value": 1},
+                           {"title": "Grade 2 (moderate)", "value": 2},
+                           {"title": "Grade 3 (severe)", "value": 3}]
+        s.kind_options = [{"title": k.capitalize(), "value": k} for k in story.KIND_NAMES]
+        s.procedure_options = [{"title": p.capitalize(), "value": p} for p in story.PROCEDURE_NAMES]
+        s.audience_options = [{"title": "Patient", "value": "patient"},
+                              {"title": "Student", "value": "student"}]
+        s.building, s.build_progress, s.build_message = True, 0, "Preparing the model"
+        s.scene_ready = False
+        s.scene_title = ""
+        s.steps, s.step_index, s.step_count = [], 0, 0
+        s.step_title, s.sentences, s.sources = "", [], []
+        s.step_time, s.step_duration, s.playing = 0.0, 0.0, self.timeline.playing
+        s.fluoro = []
+        s.show_ml, s.cement_ml_text = False, ""
+        s.readouts = []
+        s.legend = []
+        s.level_label = ""
+        s.show_labels = True
+        s.audio_url, s.muted = "", False
+        s.error_message, s.notices = "", []
+        s.applied_query = None  # the page URL's query once applied (tests wait for it)
 
     def _build_ui(self) -> None:
         from vp3d.app import ui
@@ -187,128 +195,435 @@ class VertebroplastyApp(TrameApp):
         with self.state:
             self.state.error_message = message
 
-    # ------------------------------------------------------------------ scene
+    def _bind_routes(self, wslink_server: Any) -> None:
+        audio.add_route(wslink_server.app)
 
-    @_session_boundary
-    def load_scene(self, *, top: str, bottom: str, highlight: str | None) -> None:
-        """Replace the scene with the spine from ``top`` to ``bottom``, ``highlight`` in amber."""
-        parts = list(self._mesh_loader(top=top, bottom=bottom))
-        for part in parts:
-            if part.kind not in PART_KINDS:
-                raise ValueError(
-                    f"unknown part kind {part.kind!r} for {part.name!r}; expected one of {PART_KINDS}"
-                )
-        levels = [part.level for part in parts if part.kind == "vertebra"]
-        if not levels:
-            raise ValueError(f"the scene {top}..{bottom} has no vertebra")
-        if highlight is not None and highlight not in levels:
-            raise ValueError(
-                f"highlight level {highlight!r} is not in the scene; valid levels: {', '.join(levels)}"
-            )
+    def _on_ready(self, **_: Any) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            # trame may announce readiness before its loop runs: the tasks start with it.
+            loop = asyncio.get_event_loop()
+        if self.model is None:
+            loop.create_task(self._build_async(self.choice))
+        if self._player is None:
+            self._player = loop.create_task(self._play_loop())
 
-        self.renderer.RemoveAllViewProps()
-        self._parts.clear()
-        self._actors.clear()
-        for part in parts:
-            self._parts[part.name] = part
-            self._actors[part.name] = self._make_actor(part)
-            self.renderer.AddActor(self._actors[part.name])
+    # ------------------------------------------------------------------ model
 
+    def build_sync(self, choice: ViewChoice) -> None:
+        """Build the engine model for ``choice`` here and now (tests, scripts)."""
+        self._install_model(choice, self._factory(self._choices(choice)))
+
+    @staticmethod
+    def _choices(choice: ViewChoice):
+        from vp3d.session import Choices
+
+        return Choices(choice.level, choice.grade, choice.kind, choice.procedure)
+
+    async def _build_async(self, choice: ViewChoice) -> None:
+        self._generation += 1
+        generation = self._generation
+        loop = asyncio.get_running_loop()
         with self.state:
-            self.state.levels = [{"name": level, "title": describe_level(level)} for level in levels]
-            self.state.selected_level = highlight
-            self.state.hovered_level = None
-            self.state.error_message = ""
-        self._apply_looks()
-        self._set_default_camera()
+            self.state.building, self.state.build_progress = True, 0
+            self.state.build_message = f"Preparing {choice.level}, {choice.procedure}"
+
+        def progress(fraction: float, message: str) -> None:
+            def show() -> None:
+                if generation == self._generation:
+                    with self.state:
+                        self.state.build_progress = round(100 * float(fraction))
+                        self.state.build_message = message
+            loop.call_soon_threadsafe(show)
+
+        try:
+            choices = self._choices(choice)
+            model = await loop.run_in_executor(None, functools.partial(self._factory, choices,
+                                                                       progress=progress))
+        except Exception as exc:  # noqa: BLE001 - session boundary for the worker thread
+            logger.exception("vp3d: building %s failed", choice)
+            if generation == self._generation:
+                with self.state:
+                    self.state.building = False
+                    self.state.error_message = _message(exc)
+                    self._revert_choice_state()
+            return
+        if generation != self._generation:
+            return  # a newer choice is being built
+        try:
+            self._install_model(choice, model)
+        except Exception as exc:  # noqa: BLE001
+            logger.exception("vp3d: showing %s failed", choice)
+            self.show_error(_message(exc))
+
+    def _install_model(self, choice: ViewChoice, model: Any) -> None:
+        choice = ViewChoice(*choice.engine_key(), self.choice.audience)  # the audience may have moved on
+        level_centre = model.spine.vertebrae[choice.level].transform[:3, 3]
+        self.scene3d.load(model.parts, choice.level, level_centre)
+        self.model, self.model_key = model, choice.engine_key()
+        self.fluoro = FluoroPanel(model)
+        self.choice = choice
+        keep_index = self.timeline.index if self.timeline.scene is story.scene_for(choice.procedure) else 0
+        self.timeline.scene = story.scene_for(choice.procedure)
+        index = keep_index
+        if self._pending_step is not None:
+            index, message = story.resolve_step(self.timeline.scene, self._pending_step)
+            self._pending_step = None
+            if message:
+                self._add_notice(message)
         with self.state:
+            self.state.building, self.state.build_progress = False, 100
             self.state.scene_ready = True
-        self.ctrl.view_update()
-        self.ctrl.view_push_camera()
+        self._refresh_texts()
+        self._enter_step(min(index, len(self.timeline.scene.steps) - 1))
 
-    def _make_actor(self, part: Any) -> vtkActor:
-        mapper = vtkPolyDataMapper()
-        mapper.SetInputData(_light_polydata(part.mesh))
-        mapper.ScalarVisibilityOff()
-        actor = vtkActor()
-        actor.SetMapper(mapper)
-        prop = actor.GetProperty()
-        prop.SetInterpolationToPhong()
-        prop.SetAmbient(0.12)
-        prop.SetDiffuse(0.85)
-        prop.SetSpecular(0.12)
-        prop.SetSpecularPower(18)
-        if part.kind == "skin":
-            actor.SetVisibility(bool(self.state.show_skin))
-        return actor
-
-    def _apply_looks(self) -> None:
-        selected, hovered = self.state.selected_level, self.state.hovered_level
-        for name, part in self._parts.items():
-            look = LOOKS[part.kind]
-            color = look.color
-            if part.kind == "vertebra" and part.level == selected:
-                color = SELECTED_COLOR
-            elif part.kind == "vertebra" and part.level == hovered:
-                color = HOVER_COLOR
-            prop = self._actors[name].GetProperty()
-            prop.SetColor(*_rgb(color))
-            prop.SetOpacity(look.opacity)
-
-    def _set_default_camera(self) -> None:
-        """Posterolateral view from the patient's left, cranial up, the whole spine in frame."""
-        low, high = np.full(3, np.inf), np.full(3, -np.inf)
-        for name, actor in self._actors.items():
-            if self._parts[name].kind != "skin":
-                bounds = np.asarray(actor.GetBounds())
-                low, high = np.minimum(low, bounds[0::2]), np.maximum(high, bounds[1::2])
-        center = (low + high) / 2
-        height = high[2] - low[2]
-        direction = np.array([-0.78, -0.52, 0.18])
-        direction /= np.linalg.norm(direction)
-        camera = self.renderer.GetActiveCamera()
-        camera.SetViewAngle(30.0)
-        distance = 0.5 * height / np.tan(np.radians(15.0)) * 1.18
-        camera.SetFocalPoint(*center)
-        camera.SetPosition(*(center + distance * direction))
-        camera.SetViewUp(0.0, 0.0, 1.0)
-        camera.OrthogonalizeViewUp()
-        self.renderer.ResetCameraClippingRange()
-
-    # ------------------------------------------------------------- handlers
-
-    @change("selected_level", "hovered_level")
-    @_session_boundary
-    def _on_highlight_change(self, **_: Any) -> None:
-        if not self._parts:
+    def _request_choice(self, choice: ViewChoice) -> None:
+        """Show ``choice``: new narration at once; a new model (in the background) if needed."""
+        old = self.choice
+        if choice.engine_key() == self.model_key and self.model is not None:
+            self.choice = choice
+            if choice.procedure != old.procedure:
+                self.timeline.scene = story.scene_for(choice.procedure)
+            self._refresh_texts()
+            self._enter_step(self.timeline.index)
             return
-        self._apply_looks()
-        self.ctrl.view_update()
-
-    @change("show_skin")
-    @_session_boundary
-    def _on_show_skin(self, show_skin: bool, **_: Any) -> None:
-        for name, part in self._parts.items():
-            if part.kind == "skin":
-                self._actors[name].SetVisibility(bool(show_skin))
-        if self._parts:
-            self.ctrl.view_update()
-
-    @controller.set("reset_camera")
-    @_session_boundary
-    def reset_camera(self) -> None:
-        """Go back to the default view of the whole spine."""
-        if not self._parts:
-            return
-        self._set_default_camera()
-        self.ctrl.view_push_camera()
-
-    @controller.set("select_level")
-    @_session_boundary
-    def select_level(self, level: str | None) -> None:
-        """Draw ``level`` in amber (``None`` clears the selection)."""
-        valid = [entry["name"] for entry in self.state.levels]
-        if level is not None and level not in valid:
-            raise ValueError(f"level {level!r} is not in the scene; valid levels: {', '.join(valid)}")
+        self.choice = choice
         with self.state:
-            self.state.selected_level = level
+            self.state.building = True
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            self.build_sync(choice)
+        else:
+            loop.create_task(self._build_async(choice))
+
+    def _revert_choice_state(self) -> None:
+        c = self.choice if self.model is None else self._installed_choice()
+        self.choice = c
+        s = self.state
+        s.level, s.grade, s.kind, s.procedure, s.audience = c.level, c.grade, c.kind, c.procedure, c.audience
+
+    def _installed_choice(self) -> ViewChoice:
+        level, grade, kind, procedure = self.model_key
+        return ViewChoice(level, grade, kind, procedure, self.choice.audience)
+
+    # ------------------------------------------------------------------ texts
+
+    @property
+    def context(self) -> dict[str, str]:
+        return story.context_for(self.choice)
+
+    def _refresh_texts(self) -> None:
+        scene, aud = self.timeline.scene, self.choice.narration_audience
+        ctx = self.context
+        with self.state:
+            self.state.scene_title = scene.title[aud]
+            self.state.steps = story.step_list(scene, aud, ctx)
+            self.state.step_count = len(scene.steps)
+            self.state.level_label = f"{self.choice.level} \u2014 {describe_level(self.choice.level)}"
+
+    def _enter_step(self, index: int, *, from_start: bool | None = None) -> None:
+        """Go to step ``index``: texts, camera, audio, then the frame at the timeline's time."""
+        self.timeline.go(index)
+        if from_start:
+            self.timeline.time_s = 0.0
+        step, aud = self.timeline.step, self.choice.narration_audience
+        text = story.step_text(step, aud, self.context)
+        with self.state:
+            self.state.step_index = self.timeline.index
+            self.state.step_title = text["title"]
+            self.state.sentences = text["sentences"]
+            self.state.sources = text["sources"]
+            self.state.step_duration = step.duration_s
+            self.state.show_labels = step.visible.get("labels", "shown") != "hidden"
+            self.state.audio_url = ""
+        self._request_audio()
+        self._show_frame(camera=True)
+
+    def _show_frame(self, *, camera: bool = False) -> None:
+        if self.model is None:
+            return
+        values = self.timeline.values()
+        step = self.timeline.step
+        frame = self.model.frame(values)
+        self.scene3d.apply(frame, step.visible, section=Scene3D.is_section(step.camera))
+        orbit = float(values.get("camera.orbit_deg", 0.0))
+        orbiting = any(a.param == "camera.orbit_deg" for a in step.animate)
+        if camera or orbiting:
+            self.scene3d.place_camera(step.camera, orbit)
+        ml_shown = step.final_value("cement.ml") or 0.0
+        cement_visible = step.visible.get("cement", "hidden") != "hidden"
+        with self.state:
+            self.state.step_time = round(self.timeline.shown_time_s(), 2)
+            self.state.playing = self.timeline.playing
+            self.state.fluoro = self.fluoro.images(values, step.fluoro, self.choice.narration_audience)
+            self.state.show_ml = bool(ml_shown > 0 and cement_visible)
+            self.state.cement_ml_text = f"{frame.cement_ml:.1f} mL"
+            self.state.readouts = self._readouts(frame, step)
+            self.state.legend = [{"label": LOOKS[g].label, "color": LOOKS[g].color}
+                                 for g in LOOKS if g in self.scene3d.visible_groups()]
+        self._last_frame = frame
+        self.frame_count += 1
+        self.ctrl.view_update()
+        if camera or orbiting:
+            self.ctrl.view_push_camera()
+
+    def _readouts(self, frame: Any, step: Any) -> list[str]:
+        """Safety figures for students: needle position and breach, cement leaks."""
+        if self.choice.narration_audience != "student":
+            return []
+        out = []
+        safety = frame.safety
+        if safety is not None and step.visible.get("needle", "hidden") != "hidden":
+            where = ("tip in the vertebral body" if safety.tip_in_body
+                     else f"tip {safety.tip_to_target_mm:.0f} mm from the target")
+            out.append(f"Needle: {where}")
+            if safety.breach:
+                out.append(f"Pedicle breach: {safety.breach} wall")
+            elif safety.wall_clearance_mm != float("inf"):
+                out.append(f"Pedicle wall clearance {safety.wall_clearance_mm:.1f} mm, no breach")
+            if safety.medial_line_crossed_early:
+                out.append("Warning: tip medial to the pedicle on AP before reaching the body on lateral")
+        if frame.cement_ml > 0:
+            leaks = [leak for leak in frame.leaks if leak.volume_ml >= 0.01]
+            if leaks:
+                out.extend(f"Leak ({leak.kind}): {leak.volume_ml:.2f} mL" for leak in leaks)
+            else:
+                out.append("No cement leak")
+        return out
+
+    # ------------------------------------------------------------------ audio
+
+    def _request_audio(self) -> None:
+        step, aud, ctx = self.timeline.step, self.choice.narration_audience, self.context
+        from vp3d.storyboard import narration_text
+
+        text = narration_text(step, aud, ctx)
+        key = (step.id, aud, text)
+        path = self._audio_paths.get(key)
+        if path is not None:
+            self._audio_ready(key, path)
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        future = self._audio_pool.submit(self._make_audio, text, aud)
+
+        def done(fut: concurrent.futures.Future) -> None:
+            try:
+                p = fut.result()
+            except Exception as exc:  # noqa: BLE001 - narration audio is optional
+                logger.warning("vp3d: narration audio failed: %s", exc)
+                return
+            self._audio_paths[key] = p
+            if loop is not None:
+                loop.call_soon_threadsafe(self._audio_ready, key, p)
+            else:
+                self._audio_ready(key, p)
+
+        future.add_done_callback(done)
+
+    @staticmethod
+    def _make_audio(text: str, audience: str):
+        from vp3d.narration_audio import narration_wav
+
+        return narration_wav(text, audience)
+
+    def _audio_ready(self, key: tuple, path: Any) -> None:
+        step = self.timeline.step
+        if key[0] != step.id or key[1] != self.choice.narration_audience:
+            return  # the story moved on
+        from vp3d.narration_audio import wav_duration_s
+
+        self.timeline.narration_s = wav_duration_s(path)
+        with self.state:
+            self.state.audio_url = audio.url_for(path)
+
+    # ------------------------------------------------------------------ playing
+
+    async def _play_loop(self) -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(self.tick_s)
+            now = time.monotonic()
+            dt, last = now - last, now
+            try:
+                self._tick(dt, now)
+            except Exception as exc:  # noqa: BLE001 - keep playing after a bad frame
+                logger.exception("vp3d: frame failed")
+                self.show_error(_message(exc))
+                self.timeline.playing = False
+
+    def _tick(self, dt: float, now: float) -> None:
+        if self.model is None or self.state.building:
+            return
+        if self.kiosk and self._touched and now - self._last_activity > self.idle_s:
+            self._touched = False
+            if self.timeline.index != 0 or not self.timeline.playing:
+                self.timeline.playing = True
+                self._enter_step(0, from_start=True)
+                return
+        if not self.timeline.playing:
+            return
+        before = self.timeline.time_s
+        if self.timeline.tick(dt):
+            self._enter_step(self.timeline.index, from_start=True)
+        elif self.timeline.time_s <= self.timeline.duration_s or before < self.timeline.duration_s:
+            self._show_frame()
+        elif not self.timeline.playing:
+            with self.state:
+                self.state.playing = False
+
+    def _activity(self) -> None:
+        self._last_activity = time.monotonic()
+        self._touched = True
+
+    # ------------------------------------------------------------------ handlers
+
+    @trigger("next_step")
+    @_session_boundary
+    def next_step(self) -> None:
+        self._activity()
+        if self.model is None:
+            return
+        if self.timeline.index + 1 < len(self.timeline.scene.steps) or self.timeline.loop:
+            self.timeline.next()
+            self._enter_step(self.timeline.index)
+
+    @trigger("previous_step")
+    @_session_boundary
+    def previous_step(self) -> None:
+        self._activity()
+        if self.model is None or self.timeline.index == 0:
+            return
+        self._enter_step(self.timeline.index - 1)
+
+    @trigger("go_step")
+    @_session_boundary
+    def go_step(self, index: Any) -> None:
+        self._activity()
+        if self.model is None:
+            return
+        n = len(self.timeline.scene.steps)
+        if isinstance(index, bool) or not isinstance(index, (int, float)) or index != index \
+                or int(index) != index or not 0 <= int(index) < n:
+            raise ValueError(f"step index must be a whole number from 0 to {n - 1}, got {index!r}")
+        self._enter_step(int(index))
+
+    @trigger("toggle_play")
+    @_session_boundary
+    def toggle_play(self) -> None:
+        self._activity()
+        self.set_playing(not self.timeline.playing)
+
+    def set_playing(self, playing: bool) -> None:
+        at_end = self.timeline.time_s >= self.timeline.dwell_s - 1e-9
+        self.timeline.set_playing(bool(playing))
+        if playing and at_end and self.timeline.duration_s == 0:
+            self.timeline.next()
+            self._enter_step(self.timeline.index, from_start=True)
+            return
+        with self.state:
+            self.state.playing = self.timeline.playing
+        if self.model is not None:
+            self._show_frame()
+
+    @trigger("seek")
+    @_session_boundary
+    def seek(self, time_s: Any) -> None:
+        self._activity()
+        if isinstance(time_s, bool) or not isinstance(time_s, (int, float, str)):
+            raise ValueError(f"time within the step must be a number, got {time_s!r}")
+        try:
+            value = float(time_s)
+        except ValueError:
+            raise ValueError(f"time within the step must be a number, got {time_s!r}") from None
+        self.timeline.seek(value)
+        self._show_frame()
+
+    @trigger("save_picture")
+    def save_picture(self) -> dict:
+        """The current 3D view as a captioned PNG data URL and a file name for the download."""
+        import base64
+
+        try:
+            caption = f"{self.state.level_label} \u00b7 {self.state.step_title}".strip(" \u00b7")
+            png = self.scene3d.picture_png(caption or "vp3d")
+        except Exception as error:  # a failed render must not end the session
+            self.show_error(f"Could not save the picture: {error}")
+            return {}
+        name = f"vp3d-{self.choice.level}-step{self.state.step_index + 1}.png"
+        return {"url": "data:image/png;base64," + base64.b64encode(png).decode(), "name": name}
+
+    @trigger("activity")
+    def activity(self) -> None:
+        self._activity()
+
+    @trigger("url_params")
+    @_session_boundary
+    def apply_url(self, query: Any) -> None:
+        """Apply ``?level=&grade=&kind=&procedure=&audience=&step=`` from the page's URL."""
+        request = story.parse_query(query if isinstance(query, (str, dict)) else "",
+                                    self.default_choice)
+        if not isinstance(query, (str, dict)):
+            request.messages.append(f"Link: ignored parameters of type {type(query).__name__}.")
+        choice = request.choice
+        if self.kiosk:
+            choice = ViewChoice(choice.level, choice.grade, choice.kind, choice.procedure, "kiosk")
+        with self.state:
+            self.state.notices = list(request.messages)
+            self.state.applied_query = query if isinstance(query, str) else ""
+            s = self.state
+            s.level, s.grade, s.kind, s.procedure, s.audience = (
+                choice.level, choice.grade, choice.kind, choice.procedure, choice.audience)
+        if request.step is not None:
+            if self.model is not None and choice.engine_key() == self.model_key:
+                index, message = story.resolve_step(story.scene_for(choice.procedure), request.step)
+                if message:
+                    self._add_notice(message)
+                self.choice = choice
+                self.timeline.scene = story.scene_for(choice.procedure)
+                self._refresh_texts()
+                self._enter_step(index)
+                return
+            self._pending_step = request.step
+        if choice != self.choice or self.model is None:
+            if self.model is None and self.state.building and choice.engine_key() == self.choice.engine_key():
+                self.choice = choice
+                return  # the first build is already under way for this choice
+            self._request_choice(choice)
+
+    def _add_notice(self, message: str) -> None:
+        with self.state:
+            self.state.notices = [*self.state.notices, message]
+
+    @change("level", "grade", "kind", "procedure", "audience")
+    @_session_boundary
+    def _on_choice(self, **_: Any) -> None:
+        s = self.state
+        try:
+            wanted = ViewChoice(
+                story.check_choice("level", s.level), story.check_choice("grade", s.grade),
+                story.check_choice("kind", s.kind), story.check_choice("procedure", s.procedure),
+                "kiosk" if self.kiosk else story.check_choice("audience", s.audience))
+        except ValueError:
+            with self.state:
+                self._revert_choice_state()
+            raise
+        if wanted == self.choice and self.model is not None:
+            return
+        self._activity()
+        if self.state.building and wanted.engine_key() == self.choice.engine_key():
+            self.choice = wanted  # that model is already being built
+            return
+        self._request_choice(wanted)
+
+    def picture_name(self) -> str:
+        return f"vp3d-{self.choice.level}-{self.timeline.step.id}.png"
+
+
+__all__ = ["AUDIENCE_MODES", "TITLE", "VertebroplastyApp", "describe_level"]

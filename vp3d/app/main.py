@@ -20,10 +20,31 @@ def _display_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+#: Environment overrides of the story clock (tests and demos run the kiosk loop faster).
+ENV_OPTIONS = {"VP3D_PLAY_SPEED": "play_speed", "VP3D_KIOSK_IDLE_S": "idle_s", "VP3D_TICK_S": "tick_s"}
+APP_KEYS = ("level", "grade", "kind", "procedure", "audience", "kiosk", "play_speed", "idle_s",
+            "tick_s", "model_factory", "build_now")
+
+
+def _env_options() -> dict[str, float]:
+    out = {}
+    for env, key in ENV_OPTIONS.items():
+        text = os.environ.get(env)
+        if text:
+            try:
+                value = float(text)
+            except ValueError:
+                raise ValueError(f"{env} must be a number, got {text!r}") from None
+            if not value > 0:
+                raise ValueError(f"{env} must be above 0, got {text!r}")
+            out[key] = value
+    return out
+
+
 def serve(
     host: str = "localhost", port: int = 8080, open_browser: bool = True, **kwargs: Any
 ) -> None:
-    """Serve the default scene (spine T10–L5, L1 highlighted) until interrupted.
+    """Serve the story page (L1, grade 2 wedge, vertebroplasty, patient) until interrupted.
 
     Blocks. Prints ``vp3d running at http://HOST:PORT/`` once the server listens.
 
@@ -37,14 +58,21 @@ def serve(
         Open the system browser on the page once the server is up.
     **kwargs
         Passed to :class:`~vp3d.app.core.VertebroplastyApp` when they are its options
-        (``top``, ``bottom``, ``highlight``, ``mesh_loader``), else to trame's ``server.start``.
+        (``level``, ``grade``, ``kind``, ``procedure``, ``audience``, ``kiosk``, ``play_speed``,
+        ``idle_s``, ``tick_s``, ``model_factory``, ``build_now``), else to trame's
+        ``server.start``. ``VP3D_PLAY_SPEED``, ``VP3D_KIOSK_IDLE_S`` and ``VP3D_TICK_S`` in the
+        environment set the story clock (keyword arguments win).
     """
     if not os.environ.get("DISPLAY"):
         # The server never draws (the browser renders with vtk.js) but VTK still creates a
         # render window; without a display, make it EGL rather than a failing X window.
         os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
-    app_keys = ("top", "bottom", "highlight", "mesh_loader")
-    app_options = {key: kwargs.pop(key) for key in app_keys if key in kwargs}
+    # The first page's options: the story picks its own scene range around the level.
+    kwargs.pop("top", None), kwargs.pop("bottom", None)
+    if kwargs.get("highlight") is not None and "level" not in kwargs:
+        kwargs["level"] = kwargs.pop("highlight")
+    kwargs.pop("highlight", None)
+    app_options = {**_env_options(), **{key: kwargs.pop(key) for key in APP_KEYS if key in kwargs}}
     server = get_server(SERVER_NAME, client_type="vue3")
     app = VertebroplastyApp(server, **app_options)
 

@@ -1,15 +1,17 @@
-"""Layout of the vp3d page: widgets bound to the state and controller of :mod:`vp3d.app.core`.
+"""Layout of the vp3d story page: widgets bound to the state of :mod:`vp3d.app.core`.
 
-Only layout lives here. Text (level names, labels, messages) is plain Vuetify/HTML: the 3D view
-renders client-side with vtk.js, which drops VTK text actors.
+Only layout lives here. Text (titles, narration, sources, readouts) is plain Vuetify/HTML: the
+3D view renders client-side with vtk.js, which drops VTK text actors. Everything is served by
+the app itself (no CDN): Vuetify and vtk.js come with trame, the helpers from ``static/``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trame.ui.vuetify3 import SinglePageLayout
-from trame.widgets import html
+from trame.ui.vuetify3 import VAppLayout
+from trame.widgets import client, html
 from trame.widgets import vtk as vtk_widgets
 from trame.widgets import vuetify3 as v3
 
@@ -17,160 +19,251 @@ if TYPE_CHECKING:
     from vp3d.app.core import VertebroplastyApp
 
 VIEW_REF = "vp3d_view"
+STATIC = Path(__file__).with_name("static")
 
 THEME = {
     "theme": {
-        "defaultTheme": "vp3d",
+        "defaultTheme": "vp3d_calm",
         "themes": {
-            "vp3d": {
+            # Patients and the kiosk: light, calm blue-green, dark text, no red.
+            "vp3d_calm": {
+                "dark": False,
+                "colors": {
+                    "background": "#eef3f3", "surface": "#ffffff", "primary": "#2f6f73",
+                    "secondary": "#5b7f95", "error": "#b3541e", "info": "#2f6f73",
+                },
+            },
+            # Students: the dark slate of the first page, amber for the level.
+            "vp3d_dark": {
                 "dark": True,
                 "colors": {
-                    "background": "#1d232c",
-                    "surface": "#252d38",
-                    "primary": "#e39b2d",
-                    "secondary": "#9db9d8",
-                    "error": "#e57373",
+                    "background": "#1d232c", "surface": "#252d38", "primary": "#e39b2d",
+                    "secondary": "#9db9d8", "error": "#e57373", "info": "#9db9d8",
                 },
-            }
+            },
         },
     }
 }
 
-# Overlays on the 3D view: semi-opaque cards that leave the view visible around them.
-_OVERLAY = "position: absolute; z-index: 2; background: rgba(37, 45, 56, 0.88);"
+CSS = """
+html, body { overflow: hidden; }
+.vp3d-root { display: grid; grid-template-rows: auto minmax(0, 1fr) auto; height: 100vh;
+  font-size: 16px; }
+.vp3d-root.aud-patient, .vp3d-root.aud-kiosk { font-size: 19px; }
+.vp3d-root.aud-kiosk { font-size: 24px; }
+.vp3d-header { display: flex; align-items: center; gap: 12px; padding: 6px 14px;
+  flex-wrap: wrap; border-bottom: 1px solid rgba(128,128,128,.25); }
+.vp3d-header h1 { font-size: 1.2em; font-weight: 600; margin: 0; white-space: nowrap; }
+.vp3d-choices { display: flex; gap: 8px; margin-left: auto; flex-wrap: wrap; }
+.vp3d-choices .v-select { width: 150px; flex: 0 0 auto; }
+.v-btn { text-transform: none; letter-spacing: normal; }
+.vp3d-main { display: grid; grid-template-columns: 230px minmax(0, 1fr) minmax(340px, 34vw);
+  min-height: 0; }
+.aud-patient .vp3d-main, .aud-kiosk .vp3d-main { grid-template-columns: 260px minmax(0, 1fr) minmax(360px, 36vw); }
+.vp3d-steps { overflow-y: auto; padding: 8px; border-right: 1px solid rgba(128,128,128,.25); }
+.vp3d-steps ol { list-style: none; margin: 0; padding: 0; }
+.vp3d-steps button { width: 100%; text-align: left; padding: 6px 10px; margin: 2px 0; min-height: 40px;
+  border-radius: 8px; font-size: 0.9em; line-height: 1.25; color: inherit; display: flex; gap: 8px; }
+.aud-kiosk .vp3d-steps button { min-height: 56px; }
+.vp3d-steps button:hover { background: rgba(128,128,128,.15); }
+.vp3d-steps button[aria-current="step"] { background: rgb(var(--v-theme-primary)); color: rgb(var(--v-theme-on-primary)); font-weight: 600; }
+.vp3d-steps .num { opacity: .7; min-width: 1.4em; }
+.vp3d-view-wrap { position: relative; min-width: 0; min-height: 0; background: #1d232c; }
+.vp3d-overlay { position: absolute; z-index: 2; background: rgba(29,35,44,.82); color: #fff;
+  border-radius: 10px; padding: 6px 12px; }
+.vp3d-side { display: flex; flex-direction: column; min-height: 0; border-left: 1px solid rgba(128,128,128,.25); }
+.vp3d-narration { flex: 1 1 auto; overflow-y: auto; padding: 12px 16px; min-height: 0; }
+.vp3d-narration h2 { font-size: 1.25em; margin: 0 0 8px 0; }
+.vp3d-narration p { margin: 0 0 .5em 0; line-height: 1.45; }
+.vp3d-narration sup { opacity: .65; font-size: .65em; margin-left: 2px; }
+.vp3d-sources { font-size: 0.72rem; opacity: .85; margin-top: 10px; border-top: 1px solid rgba(128,128,128,.3); padding-top: 6px; }
+.aud-kiosk .vp3d-sources { font-size: 0.95rem; }
+.vp3d-sources ol { margin: 2px 0 0 1.2em; padding: 0; }
+.vp3d-fluoro { display: flex; gap: 8px; padding: 8px; background: #0c0f13; color: #e8e8e8; flex: 0 0 auto; }
+.vp3d-fluoro figure { flex: 1 1 0; margin: 0; min-width: 0; text-align: center; }
+.vp3d-fluoro img { width: 100%; max-height: 30vh; object-fit: contain; display: block; background: #000; border-radius: 4px; }
+.vp3d-fluoro figcaption { font-size: 0.8rem; margin-top: 2px; }
+.vp3d-controls { display: flex; align-items: center; gap: 10px; padding: 8px 14px;
+  border-top: 1px solid rgba(128,128,128,.25); flex-wrap: nowrap; }
+.vp3d-controls .v-btn { min-height: 48px; }
+.aud-kiosk .vp3d-controls .v-btn { min-height: 64px; font-size: 1.1rem; }
+.vp3d-controls .vp3d-slider { flex: 1 1 auto; min-width: 120px; }
+.vp3d-stepcount { white-space: nowrap; font-size: .9em; opacity: .85; }
+.vp3d-ml { top: 12px; right: 12px; font-size: 1.8em; font-weight: 700; font-variant-numeric: tabular-nums; }
+.vp3d-readouts { bottom: 12px; right: 12px; font-size: .85rem; max-width: 60%; }
+.vp3d-legend { bottom: 12px; left: 12px; font-size: .8rem; }
+.vp3d-swatch { display: inline-block; width: 12px; height: 12px; border-radius: 3px; margin-right: 8px; }
+.vp3d-level { top: 12px; left: 12px; font-size: 1em; }
+.vp3d-building { inset: 0; margin: auto; width: min(420px, 80%); height: fit-content; text-align: center; padding: 18px; }
+:focus-visible { outline: 3px solid #f4cf8c !important; outline-offset: 2px; }
+"""
 
-_CHIP_COLOR = (
-    "level.name === selected_level ? selected_color"
-    " : (level.name === hovered_level ? hover_color : undefined)"
-)
+
+def _aria(**attrs: str) -> list[tuple[str, str]]:
+    return [(key, key.replace("_", "-")) for key in attrs]
 
 
-def build_ui(app: VertebroplastyApp) -> SinglePageLayout:
-    """Lay out the page for ``app`` and wire the view's methods into its controller."""
-    ctrl = app.ctrl
-    with SinglePageLayout(app.server, vuetify_config=THEME) as layout:
-        layout.root.theme = "vp3d"
-        layout.icon.hide()
-        layout.footer.hide()
-        layout.title.set_text("")
-        with layout.title:
-            v3.VIcon("mdi-bone", classes="mr-2", color="primary")
-            html.Span("{{ app_title }}", id="vp3d-title")
-
-        with layout.toolbar as toolbar:
-            toolbar.density = "compact"
-            toolbar.elevation = 1
-            v3.VSpacer()
-            v3.VSwitch(
-                v_model=("show_skin", False),
-                label="Skin",
-                color="primary",
-                density="compact",
-                hide_details=True,
-                inset=True,
-                classes="mx-4 flex-grow-0",
-            )
-            with v3.VBtn(
-                icon=True,
-                click=ctrl.reset_camera,
-                title="Reset the view",
-                id="vp3d-reset-view",
-                variant="text",
-            ):
-                v3.VIcon("mdi-crop-free")
-
-        with layout.content:
-            with v3.VContainer(fluid=True, classes="pa-0 fill-height", style="position: relative;"):
-                # No vtk.js picking here: in headless Chromium a hardware-selector pick (hover or
-                # click mode) left the view unable to rotate afterwards. Levels are named and
-                # highlighted from the level bar instead.
-                with html.Div(style="position: absolute; inset: 0;", id="vp3d-view"):
-                    view = vtk_widgets.VtkLocalView(
-                        app.render_window,
-                        ref=VIEW_REF,
-                        style="width: 100%; height: 100%;",
-                    )
-                    ctrl.view_update = view.update
-                    ctrl.view_push_camera = view.push_camera
-
-                _level_bar()
-                _selected_card()
-                _legend()
-                _error_banner()
+def build_ui(app: VertebroplastyApp) -> VAppLayout:
+    """Lay out the page for ``app`` and wire the 3D view into its controller."""
+    server, ctrl = app.server, app.ctrl
+    server.enable_module({"serve": {"__vp3d": str(STATIC)}, "scripts": ["__vp3d/vp3d.js"]})
+    with VAppLayout(server, vuetify_config=THEME, full_height=True) as layout:
+        layout.root.theme = ("audience === 'student' ? 'vp3d_dark' : 'vp3d_calm'",)
+        client.Style(CSS)
+        client.ClientTriggers(
+            mounted="utils.get('vp3d').installKeys(trigger); trigger('url_params', [utils.get('location.search')])"
+        )
+        with html.Div(classes=("['vp3d-root', 'aud-' + audience]",), id="vp3d-root",
+                      __properties=[("data_query", "data-query")], data_query=("applied_query",)):
+            _header()
+            with html.Div(classes="vp3d-main"):
+                _step_list()
+                _view(ctrl, app)
+                _side_panel()
+            _controls()
+        html.Audio(
+            id="vp3d-audio",
+            src=("audio_url || undefined",),
+            autoplay=True,
+            muted=("muted",),
+            __properties=[("autoplay", "autoplay"), ("muted", ":muted")],
+        )
     return layout
 
 
-def _level_bar() -> None:
-    """Levels from top to bottom: hover to preview, click to select."""
-    with v3.VCard(
-        v_if="levels.length",
-        style=_OVERLAY + "top: 12px; left: 12px; padding: 8px 6px;",
-        id="vp3d-levels",
-        elevation=2,
-        rounded="lg",
-    ):
-        html.Div("Levels", classes="text-caption text-medium-emphasis text-center mb-1")
-        with html.Div(classes="d-flex flex-column align-center", style="gap: 4px;"):
-            v3.VChip(
-                "{{ level.name }}",
-                v_for="level in levels",
-                key="level.name",
-                title=("level.title",),
-                color=(_CHIP_COLOR,),
-                variant=("level.name === selected_level ? 'flat' : 'tonal'",),
-                size="small",
-                label=True,
-                classes="vp3d-level justify-center",
-                style="min-width: 48px; cursor: pointer;",
-                mouseenter="hovered_level = level.name",
-                mouseleave="hovered_level = null",
-                click="selected_level = level.name",
-            )
+def _header() -> None:
+    with html.Header(classes="vp3d-header"):
+        v3.VIcon("mdi-bone", color="primary")
+        html.H1("{{ scene_title || app_title }}", id="vp3d-title")
+        with html.Div(classes="vp3d-choices", v_if="!kiosk", id="vp3d-choices"):
+            for name, label, options in (
+                ("level", "Level", "level_options"),
+                ("grade", "Fracture grade", "grade_options"),
+                ("kind", "Fracture type", "kind_options"),
+                ("procedure", "Procedure", "procedure_options"),
+                ("audience", "Audience", "audience_options"),
+            ):
+                v3.VSelect(
+                    v_model=(name,),
+                    items=(options,),
+                    label=label,
+                    density="compact",
+                    hide_details=True,
+                    variant="outlined",
+                    disabled=("building",),
+                    id=f"vp3d-choice-{name}",
+                )
 
 
-def _selected_card() -> None:
-    with v3.VCard(
-        v_if="selected_level",
-        style=_OVERLAY + "top: 12px; right: 12px; max-width: 280px;",
-        id="vp3d-selected",
-        elevation=2,
-        rounded="lg",
-    ):
-        with v3.VCardItem():
-            v3.VCardTitle("{{ selected_level }}", classes="text-primary")
-            v3.VCardSubtitle("{{ (levels.find(l => l.name === selected_level) || {}).title }}")
+def _step_list() -> None:
+    with html.Nav(classes="vp3d-steps", id="vp3d-steps",
+                  __properties=_aria(aria_label="Steps"), aria_label="Steps"):
+        with html.Ol():
+            with html.Li(v_for="item in steps", key="item.id"):
+                with html.Button(
+                    click="trigger('go_step', [item.index])",
+                    classes="vp3d-step",
+                    __properties=_aria(aria_current=""),
+                    aria_current=("item.index === step_index ? 'step' : undefined",),
+                    disabled=("building",),
+                ):
+                    html.Span("{{ item.index + 1 }}", classes="num")
+                    html.Span("{{ item.title }}")
 
 
-def _legend() -> None:
-    with v3.VCard(
-        style=_OVERLAY + "bottom: 12px; left: 12px; padding: 8px 12px;",
-        id="vp3d-legend",
-        elevation=2,
-        rounded="lg",
-    ):
-        with html.Div(
-            v_for="item in legend", key="item.label", classes="d-flex align-center text-caption"
+def _view(ctrl, app) -> None:
+    with html.Div(classes="vp3d-view-wrap", id="vp3d-view"):
+        view = vtk_widgets.VtkLocalView(
+            app.render_window,
+            ref=VIEW_REF,
+            style="position: absolute; inset: 0; width: 100%; height: 100%;",
+        )
+        ctrl.view_update = view.update
+        ctrl.view_push_camera = view.push_camera
+        html.Div("{{ level_label }}", v_if="show_labels && level_label",
+                 classes="vp3d-overlay vp3d-level", id="vp3d-level-label")
+        with html.Div(v_if="show_ml", classes="vp3d-overlay vp3d-ml", id="vp3d-ml-box"):
+            html.Span("Cement ", classes="text-body-2")
+            html.Span("{{ cement_ml_text }}", id="vp3d-ml")
+        with html.Div(v_if="readouts.length", classes="vp3d-overlay vp3d-readouts", id="vp3d-readouts"):
+            html.Div("{{ line }}", v_for="line in readouts", key="line")
+        with html.Div(v_if="legend.length && audience === 'student'", classes="vp3d-overlay vp3d-legend",
+                      id="vp3d-legend"):
+            with html.Div(v_for="item in legend", key="item.label", classes="d-flex align-center"):
+                html.Span(classes="vp3d-swatch", style=("{ background: item.color }",))
+                html.Span("{{ item.label }}")
+        with html.Div(v_if="building", classes="vp3d-overlay vp3d-building", id="vp3d-building",
+                      __properties=_aria(aria_live="polite"), aria_live="polite"):
+            html.Div("{{ build_message }}\u2026", classes="mb-2")
+            v3.VProgressLinear(model_value=("build_progress",), color="primary", height=8, rounded=True)
+        v3.VAlert(
+            v_if="error_message", text=("error_message",), type="error", closable=True,
+            density="compact", id="vp3d-error", click_close="error_message = ''",
+            style="position: absolute; z-index: 3; top: 56px; left: 50%; transform: translateX(-50%);"
+                  " width: min(640px, 90%);",
+        )
+        with v3.VAlert(
+            v_if="notices.length", type="warning", closable=True, density="compact",
+            id="vp3d-notice", click_close="notices = []",
+            style="position: absolute; z-index: 3; bottom: 12px; left: 50%; transform: translateX(-50%);"
+                  " width: min(640px, 90%);",
         ):
-            html.Span(
-                style=(
-                    "{ background: item.color, display: 'inline-block', width: '12px', height: '12px',"
-                    " borderRadius: '3px', marginRight: '8px' }",
-                ),
-            )
-            html.Span("{{ item.label }}")
+            html.Div("{{ line }}", v_for="line in notices", key="line")
 
 
-def _error_banner() -> None:
-    v3.VAlert(
-        v_if="error_message",
-        text=("error_message",),
-        type="error",
-        closable=True,
-        density="compact",
-        id="vp3d-error",
-        style=(
-            "position: absolute; z-index: 3; top: 12px; left: 50%;"
-            " transform: translateX(-50%); max-width: 640px;"
-        ),
-        click_close="error_message = ''",
-    )
+def _side_panel() -> None:
+    with html.Aside(classes="vp3d-side"):
+        with html.Section(
+            classes="vp3d-narration", id="vp3d-narration",
+            __properties=_aria(role="", aria_label="", aria_live=""),
+            role="region", aria_label="Narration", aria_live="polite",
+        ):
+            html.H2("{{ step_title }}", id="vp3d-step-title")
+            with html.Div(id="vp3d-captions"):
+                with html.P(v_for="(s, i) in sentences", key="i"):
+                    html.Span("{{ s.text }}")
+                    html.Sup("{{ s.refs.join(',') }}")
+            with html.Div(classes="vp3d-sources", id="vp3d-sources", v_if="sources.length"):
+                html.Strong("Sources")
+                with html.Ol():
+                    html.Li("{{ src.label }}", v_for="src in sources", key="src.n",
+                            classes="vp3d-source")
+        with html.Div(v_if="fluoro.length", classes="vp3d-fluoro", id="vp3d-fluoro"):
+            with html.Figure(v_for="item in fluoro", key="item.view"):
+                html.Img(src=("item.src",), alt=("item.alt",), width=256, height=256,
+                         classes=("'vp3d-fluoro-' + item.view",))
+                html.Figcaption("{{ item.caption }}")
+
+
+def _controls() -> None:
+    with html.Div(classes="vp3d-controls", id="vp3d-controls"):
+        v3.VBtn("Previous step", prepend_icon="mdi-chevron-left", variant="tonal", id="vp3d-prev",
+                click="trigger('previous_step')", disabled=("building || step_index === 0",))
+        v3.VBtn("{{ playing ? 'Pause' : 'Play' }}",
+                prepend_icon=("playing ? 'mdi-pause' : 'mdi-play'",), color="primary",
+                variant="flat", id="vp3d-play", click="trigger('toggle_play')", disabled=("building",))
+        v3.VBtn("Next step", append_icon="mdi-chevron-right", variant="tonal", id="vp3d-next",
+                click="trigger('next_step')",
+                disabled=("building || (!kiosk && step_index >= step_count - 1)",))
+        html.Span("Step {{ step_index + 1 }} of {{ step_count }}", classes="vp3d-stepcount",
+                  id="vp3d-stepcount")
+        v3.VSlider(
+            model_value=("step_time",),
+            min=0,
+            max=("Math.max(step_duration, 0.01)",),
+            step=0.1,
+            disabled=("building || step_duration <= 0",),
+            update_modelValue="trigger('seek', [$event])",
+            hide_details=True,
+            color="primary",
+            label="Time in step",
+            classes="vp3d-slider",
+            id="vp3d-slider",
+        )
+        v3.VBtn("{{ muted ? 'Unmute' : 'Mute' }}",
+                prepend_icon=("muted ? 'mdi-volume-off' : 'mdi-volume-high'",), variant="tonal",
+                id="vp3d-mute", click="muted = !muted",
+                __properties=_aria(aria_pressed=""), aria_pressed=("muted ? 'true' : 'false'",))
+        v3.VBtn("Save picture", prepend_icon="mdi-camera", variant="tonal", id="vp3d-save",
+                disabled=("building",),
+                click="trigger('save_picture').then((p) => utils.get('vp3d').download(p))")

@@ -1,0 +1,277 @@
+"""Story logic of the page, without any UI: choices, URL parameters, steps and the timeline.
+
+Everything here is plain Python over the storyboard (:mod:`vp3d.storyboard`) so it is tested
+without a server or a browser. :mod:`vp3d.app.core` holds one :class:`Timeline` per session and
+turns its values into engine frames; :mod:`vp3d.app.ui` only lays out what this module computes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+from urllib.parse import parse_qs
+
+from vp3d.storyboard import (
+    SOURCES,
+    Scene,
+    Step,
+    audience_of,
+    load_named_scene,
+    narration_context,
+    render_narration,
+    render_title,
+)
+
+#: Page modes: the two narration audiences and the outreach kiosk (patient words, looping).
+AUDIENCE_MODES = ("patient", "student", "kiosk")
+PROCEDURE_NAMES = ("vertebroplasty", "kyphoplasty")
+GRADES = (1, 2, 3)
+KIND_NAMES = ("wedge", "biconcave", "crush")
+#: Seconds a still step (or a step's end) stays on screen while playing, after its narration.
+HOLD_AFTER_S = 1.5
+
+
+def story_levels() -> list[str]:
+    from vp3d.session import STORY_LEVELS
+
+    return list(STORY_LEVELS)
+
+
+@dataclass(frozen=True)
+class ViewChoice:
+    """What the page shows: the clinician's choices and the audience."""
+
+    level: str = "L1"
+    grade: int = 2
+    kind: str = "wedge"
+    procedure: str = "vertebroplasty"
+    audience: str = "patient"
+
+    @property
+    def narration_audience(self) -> str:
+        return audience_of(self.audience)
+
+    def engine_key(self) -> tuple:
+        """The part of the choice that needs a new engine model when it changes."""
+        return (self.level, self.grade, self.kind, self.procedure)
+
+
+def check_choice(field_name: str, value: Any) -> Any:
+    """``value`` for ``field_name`` as the page stores it; raises ``ValueError`` with the valid set.
+
+    Accepts what a browser may send (strings for numbers), rejects NaN, lists, dicts, bools.
+    """
+    if isinstance(value, bool) or isinstance(value, (list, dict, tuple)) or value is None:
+        raise ValueError(f"{_LABELS[field_name]} must be one of {_valid(field_name)}, got {value!r}")
+    if field_name == "grade":
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number) or number not in GRADES:
+            raise ValueError(f"fracture grade must be 1, 2 or 3, got {value!r}")
+        return int(number)
+    text = str(value).strip()
+    if field_name == "level":
+        text = text.upper()
+        if text not in story_levels():
+            raise ValueError(f"level must be one of {_valid('level')}, got {value!r}")
+        return text
+    text = text.lower()
+    allowed = {"kind": KIND_NAMES, "procedure": PROCEDURE_NAMES, "audience": AUDIENCE_MODES}[field_name]
+    if text not in allowed:
+        raise ValueError(f"{_LABELS[field_name]} must be one of {_valid(field_name)}, got {value!r}")
+    return text
+
+
+_LABELS = {"level": "level", "grade": "fracture grade", "kind": "fracture type",
+           "procedure": "procedure", "audience": "audience"}
+
+
+def _valid(field_name: str) -> str:
+    if field_name == "level":
+        levels = story_levels()
+        return f"{levels[0]}\u2013{levels[-1]}"
+    values = {"grade": GRADES, "kind": KIND_NAMES, "procedure": PROCEDURE_NAMES,
+              "audience": AUDIENCE_MODES}[field_name]
+    return ", ".join(str(v) for v in values)
+
+
+@dataclass
+class UrlRequest:
+    """What a page URL asked for, after checking: a choice, a step and messages for bad values."""
+
+    choice: ViewChoice
+    step: str | int | None = None  # a step id or a 1-based number, checked against the scene later
+    messages: list[str] = field(default_factory=list)
+
+
+def parse_query(query: str | Mapping[str, Any], default: ViewChoice) -> UrlRequest:
+    """Read ``?level=&grade=&kind=&procedure=&audience=&step=``; bad values keep the default.
+
+    Never raises: each bad value becomes one message naming the parameter and the valid values.
+    """
+    if isinstance(query, str):
+        params = {k: v[-1] for k, v in parse_qs(query.lstrip("?"), keep_blank_values=True).items()}
+    elif isinstance(query, Mapping):
+        params = dict(query)
+    else:
+        return UrlRequest(default, None, [f"ignored the link's parameters: {type(query).__name__}"])
+    choice, messages = default, []
+    for name in ("level", "grade", "kind", "procedure", "audience"):
+        if name not in params:
+            continue
+        try:
+            choice = replace(choice, **{name: check_choice(name, params[name])})
+        except ValueError as exc:
+            default_value = getattr(default, name)
+            messages.append(f"Link: {exc}; showing {default_value}.")
+    step = params.get("step")
+    if step is not None:
+        text = str(step).strip()
+        step = int(text) if text.isdigit() else text
+    return UrlRequest(choice, step, messages)
+
+
+def resolve_step(scene: Scene, wanted: str | int | None) -> tuple[int, str | None]:
+    """Index of ``wanted`` (an id or a 1-based number) in ``scene``, and a message if unknown."""
+    if wanted is None or wanted == "":
+        return 0, None
+    if isinstance(wanted, int) and 1 <= wanted <= len(scene.steps):
+        return wanted - 1, None
+    if isinstance(wanted, str) and wanted in scene.ids:
+        return scene.ids.index(wanted), None
+    return 0, (f"Link: step must be 1\u2013{len(scene.steps)} or one of {', '.join(scene.ids)}, "
+               f"got {wanted!r}; showing the first step.")
+
+
+_SCENES: dict[str, Scene] = {}
+
+
+def scene_for(procedure: str) -> Scene:
+    """The storyboard of ``procedure`` (loaded once per process; raises ``SceneError``)."""
+    if procedure not in _SCENES:
+        _SCENES[procedure] = load_named_scene(procedure)
+    return _SCENES[procedure]
+
+
+def load_all_scenes() -> dict[str, Scene]:
+    """Load every scene now, so a broken file stops the app before it serves half a story."""
+    return {name: scene_for(name) for name in PROCEDURE_NAMES}
+
+
+def context_for(choice: ViewChoice) -> dict[str, str]:
+    return narration_context(choice.level, grade=choice.grade, kind=choice.kind)
+
+
+def source_label(name: str) -> str:
+    """A citation as shown under the narration: file name and publisher, or the reference."""
+    doc = SOURCES.get(name)
+    if doc is not None:
+        return f"{name} \u2014 {doc.title} ({doc.publisher})"
+    return name
+
+
+def step_list(scene: Scene, audience: str, context: Mapping[str, str]) -> list[dict]:
+    return [{"index": i, "id": s.id, "title": render_title(s, audience, context)}
+            for i, s in enumerate(scene.steps)]
+
+
+def step_text(step: Step, audience: str, context: Mapping[str, str]) -> dict:
+    """Title, sentences (each with its source numbers) and the numbered source list of a step."""
+    sentences = render_narration(step, audience, context)
+    sources: list[str] = []
+    shown = []
+    for s in sentences:
+        refs = []
+        for src in s.sources:
+            if src not in sources:
+                sources.append(src)
+            refs.append(sources.index(src) + 1)
+        shown.append({"text": s.text, "refs": refs})
+    return {
+        "title": render_title(step, audience, context),
+        "sentences": shown,
+        "sources": [{"n": i + 1, "name": name, "label": source_label(name)}
+                    for i, name in enumerate(sources)],
+    }
+
+
+class Timeline:
+    """Where the story is: the step and the time within it, and what plays next.
+
+    ``play`` runs the clock; at a step's end (its animation and its narration, whichever is
+    longer, plus :data:`HOLD_AFTER_S`) the story moves on, and with ``loop`` it wraps to the first
+    step after the last. Stepping while paused shows the step's end state, so a clinician who
+    clicks "Next step" sees the result; "Play" at a step's end replays that step.
+    """
+
+    def __init__(self, scene: Scene, *, loop: bool = False, speed: float = 1.0):
+        self.scene = scene
+        self.index = 0
+        self.time_s = 0.0
+        self.playing = False
+        self.loop = loop
+        self.speed = float(speed)
+        self.narration_s = 0.0  # length of the current step's spoken narration, when known
+
+    @property
+    def step(self) -> Step:
+        return self.scene.steps[self.index]
+
+    @property
+    def duration_s(self) -> float:
+        return self.step.duration_s
+
+    @property
+    def dwell_s(self) -> float:
+        """How long the step stays while playing."""
+        return max(self.duration_s, self.narration_s) + HOLD_AFTER_S
+
+    def values(self) -> dict[str, float]:
+        return self.step.values_at(self.time_s)
+
+    def go(self, index: int) -> None:
+        """Go to step ``index`` (clamped): from its start when playing, else at its end."""
+        self.index = min(max(int(index), 0), len(self.scene.steps) - 1)
+        self.narration_s = 0.0
+        self.time_s = 0.0 if self.playing else self.duration_s
+
+    def next(self) -> None:
+        if self.index + 1 < len(self.scene.steps):
+            self.go(self.index + 1)
+        elif self.loop:
+            self.go(0)
+
+    def previous(self) -> None:
+        self.go(self.index - 1)
+
+    def seek(self, time_s: float) -> None:
+        t = float(time_s)
+        if not math.isfinite(t):
+            raise ValueError(f"time within the step must be a number, got {time_s!r}")
+        self.time_s = min(max(t, 0.0), self.duration_s)
+
+    def set_playing(self, playing: bool) -> None:
+        if playing and not self.playing and self.time_s >= self.duration_s and self.duration_s > 0:
+            self.time_s = 0.0  # replay the step the clinician is looking at
+        self.playing = bool(playing)
+
+    def tick(self, dt_s: float) -> bool:
+        """Advance the clock by ``dt_s`` wall seconds; returns True when the step changed."""
+        if not self.playing:
+            return False
+        self.time_s += dt_s * self.speed
+        if self.time_s >= self.dwell_s:
+            if self.index + 1 < len(self.scene.steps) or self.loop:
+                self.next()
+                self.time_s = 0.0
+                return True
+            self.time_s = self.duration_s
+            self.playing = False
+        return False
+
+    def shown_time_s(self) -> float:
+        """Time within the step for the slider (the dwell after the animation is not shown)."""
+        return min(self.time_s, self.duration_s)
