@@ -341,7 +341,23 @@ class VertebroplastyApp(TrameApp):
             self.state.show_labels = step.visible.get("labels", "shown") != "hidden"
             self.state.audio_url = ""
         self._request_audio()
-        self._show_frame(camera=True)
+        self._show_frame_soon(camera=True)
+
+    def _show_frame_soon(self, *, camera: bool = False) -> None:
+        """Draw the frame on the next turn of the event loop, so the page gets the new step's
+        title and narration first (the 3D and X-ray update follows a moment later)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no server loop (unit tests): draw now
+            self._show_frame(camera=camera)
+            return
+        loop.call_soon(self._guarded_frame, camera)
+
+    def _guarded_frame(self, camera: bool) -> None:
+        try:
+            self._show_frame(camera=camera)
+        except Exception as exc:  # the session must survive a failed frame
+            self.show_error(_message(exc))
 
     def _show_frame(self, *, camera: bool = False) -> None:
         if self.model is None:
