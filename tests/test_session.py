@@ -53,3 +53,11 @@ def test_fluoroscopy_changes_with_needle_and_cement(model):
     assert imgs[-1].mean() < imgs[-2].mean()  # cement darkens the image
     with pytest.raises(ValueError, match="view must be"):
         model.fluoroscopy(base, "oblique")
+
+
+def test_inflated_balloons_show_on_fluoroscopy():
+    kypho = ProcedureModel(Choices(level="L1", procedure="kyphoplasty"), rows=96)
+    base = {"fracture.t": 1.0, "needle.depth": 1.0}
+    empty = kypho.fluoroscopy(base, "ap").astype(float)
+    full = kypho.fluoroscopy(dict(base, **{"balloon.fill_ml": 3.0}), "ap").astype(float)
+    assert full.mean() < empty.mean() - 0.3  # contrast-filled balloons darken the image

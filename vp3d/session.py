@@ -20,7 +20,7 @@ from vp3d.anatomy import LEVELS, build_spine
 from vp3d.cement import simulate_injection
 from vp3d.fluoro import CArm, Fluoroscope
 from vp3d.fracture import KINDS, Fracture, collapse_motion, deform_patient_points, fracture_spine
-from vp3d.kyphoplasty import MAX_BALLOON_ML, RESTORED_FRACTION, Balloon, with_cavity
+from vp3d.kyphoplasty import MAX_BALLOON_ML, RESTORED_FRACTION, Balloon, cavity_mask, with_cavity
 from vp3d.meshes import ScenePart, load_scene_meshes
 from vp3d.morphometry import check_level
 from vp3d.needle import NEEDLE_LENGTH_MM, Needle, assess, plan_trajectory
@@ -188,6 +188,11 @@ class ProcedureModel:
         mask = self.cement.mask_at(min(ml, SIMULATED_ML)) if ml > 0 else None
         if mask is not None and mask.shape != vol.shape:
             mask = None
+        balloons = self.balloons(state)
+        if balloons:
+            # The balloon is inflated with contrast medium: it shows dark like cement.
+            inflated = cavity_mask(vol, balloons)
+            mask = inflated if mask is None else (mask | inflated)
         needles = self.needles(state)
         return scope.radiograph(self.views[view], needle=needles or None, cement=mask).image
 

@@ -18,6 +18,7 @@ from typing import Any, Mapping
 import numpy as np
 import pyvista as pv
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (OpenGL implementations of the classes below)
+from vtkmodules.util import numpy_support
 from vtkmodules.vtkCommonDataModel import vtkPolyData
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer, vtkRenderWindow
@@ -69,8 +70,12 @@ def light_polydata(mesh: pv.PolyData) -> pv.PolyData:
         normals = mesh.point_normals
     # Degenerate triangles (a balloon starting to fill) give NaN normals, which the browser
     # cannot parse: send zeros there instead.
-    light.point_data["Normals"] = np.nan_to_num(np.asarray(normals, dtype=np.float32))
-    light.point_data.active_normals_name = "Normals"
+    array = numpy_support.numpy_to_vtk(np.nan_to_num(np.asarray(normals, dtype=np.float32)), deep=True)
+    array.SetName("Normals")
+    # Normals only: no active scalars, or the browser may colour the surface through a
+    # lookup table (a red-to-green skin) instead of using the actor's colour.
+    light.GetPointData().SetNormals(array)
+    light.GetPointData().SetScalars(None)
     return light
 
 
