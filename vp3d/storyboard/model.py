@@ -79,7 +79,7 @@ class CameraPreset:
 
 #: Patient frame RAS (+x right, +y anterior, +z cranial), mm; as ``vp3d.render.VIEWS``.
 CAMERA_PRESETS: Mapping[str, CameraPreset] = MappingProxyType({
-    "overview": CameraPreset((-0.8, 0.45, 0.25), (0, 0, 1), 900.0, "spine",
+    "overview": CameraPreset((-0.8, 0.45, 0.25), (0, 0, 1), 600.0, "spine",
                              meaning="the whole modelled spine from the front-left, slightly above"),
     "lateral": CameraPreset((-1, 0, 0), (0, 0, 1), 380.0, "level",
                             meaning="from the patient's left, as lateral films are read"),
