@@ -57,3 +57,19 @@ def test_build_meshes_budget(tmp_path):
         assert is_closed_manifold(mesh), name  # decimation kept every surface closed
         kind = "vertebra" if name[0] in "TL" else name.split("_")[0].split(".")[0]
         assert mesh.n_cells <= TRIANGLES[kind] * 1.01 or kind == "disc", (name, mesh.n_cells)
+
+
+def test_serve_refuses_a_broken_storyboard(tmp_path):
+    """A broken scene file stops the app before it serves half a story: one clear line."""
+    import shutil
+
+    from vp3d.storyboard import SCENES_DIR
+
+    for f in SCENES_DIR.glob("*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    broken = tmp_path / "vertebroplasty.yaml"
+    broken.write_text(broken.read_text().replace("cement.ml", "cement.litres", 1))
+    r = _run("serve", "--server", "--port", "0", env_extra={"VP3D_SCENES_DIR": str(tmp_path)})
+    assert r.returncode == 2, r.stdout[-2000:] + r.stderr[-2000:]
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("vp3d: error")]
+    assert len(lines) == 1 and "vertebroplasty.yaml" in lines[0] and "step" in lines[0], r.stderr

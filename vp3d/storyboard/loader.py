@@ -35,6 +35,8 @@ parameter 'needle.speed' (known: ...)``.
 
 from __future__ import annotations
 
+import os
+
 import math
 import re
 from dataclasses import dataclass, field
@@ -64,7 +66,8 @@ from vp3d.storyboard.narration import KNOWN_FIELDS, STEP_FIELDS, TemplateError, 
 from vp3d.storyboard.sources import FACTS, REFERENCES, SOURCES, is_known_source
 
 #: Folder of the scene files in a checkout.
-SCENES_DIR = Path(__file__).resolve().parents[2] / "scenes"
+#: The storyboards: ``scenes/`` of the checkout, or the folder named by ``VP3D_SCENES_DIR``.
+SCENES_DIR = Path(os.environ.get("VP3D_SCENES_DIR") or Path(__file__).resolve().parents[2] / "scenes")
 
 SCENE_KEYS = ("scene", "procedure", "title", "include", "defaults", "steps")
 LIBRARY_KEYS = ("library", "defaults", "steps")
