@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 from urllib.parse import parse_qs
 
+from vp3d.fracture import KINDS
+from vp3d.session import PROCEDURES
 from vp3d.storyboard import (
     SOURCES,
     Scene,
@@ -25,9 +27,9 @@ from vp3d.storyboard import (
 
 #: Page modes: the two narration audiences and the outreach kiosk (patient words, looping).
 AUDIENCE_MODES = ("patient", "student", "kiosk")
-PROCEDURE_NAMES = ("vertebroplasty", "kyphoplasty")
+PROCEDURE_NAMES = PROCEDURES  # the engine's list: one source of truth
 GRADES = (1, 2, 3)
-KIND_NAMES = ("wedge", "biconcave", "crush")
+KIND_NAMES = KINDS
 #: Seconds a still step (or a step's end) stays on screen while playing, after its narration.
 HOLD_AFTER_S = 1.5
 
