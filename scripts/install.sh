@@ -83,6 +83,10 @@ install_venv() {
     fi
     say "installing vp3d into $VENV (pip install -e '.[test]')"
     "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e '.[test]'
+    # Build the default scene's meshes now, so the first start of the app is quick.
+    say "building the default scene's meshes (vp3d build-meshes)"
+    VTK_DEFAULT_OPENGL_WINDOW="${VTK_DEFAULT_OPENGL_WINDOW:-vtkEGLRenderWindow}" \
+        "$VENV/bin/vp3d" build-meshes >/dev/null
 }
 
 case "${1:-}" in

@@ -24,7 +24,7 @@ PACKAGE_DIR = Path(__file__).parent
 DEFAULT_MESH_DIR = Path(os.environ.get("VP3D_MESH_DIR", PACKAGE_DIR.parent / "meshes"))
 
 #: Triangle budget per part kind for the browser (whole default scene <= 300 k triangles).
-TRIANGLES = {"vertebra": 15_000, "disc": 3_000, "nucleus": 800, "cord": 4_000, "skin": 3_000}
+TRIANGLES = {"vertebra": 13_000, "disc": 3_000, "nucleus": 800, "cord": 4_000, "skin": 3_000}
 
 
 @dataclass

@@ -74,8 +74,9 @@ class Frame:
 
 
 def _scene_range(level: str) -> tuple[str, str]:
+    """Three levels above and four below (L1: T10-L5, the default scene), clipped to T1-L5."""
     i = LEVELS.index(level)
-    return LEVELS[max(i - 3, 0)], LEVELS[min(i + 3, len(LEVELS) - 1)]
+    return LEVELS[max(i - 3, 0)], LEVELS[min(i + 4, len(LEVELS) - 1)]
 
 
 def _xray_range(level: str) -> tuple[str, str]:
