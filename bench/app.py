@@ -110,8 +110,15 @@ def main() -> None:
                 answered = [t for t in arrivals if t > start]
                 if answered:
                     server_times.append(1000 * (answered[0] - start))
+            rss_after = _rss_mb(server.pid)
+            # A second browser session with the same choices (its own state, shared engine model).
+            second = browser.new_page(viewport={"width": 1280, "height": 720})
+            second.goto(url)
+            second.locator("#vp3d-title").wait_for(timeout=60_000)
+            page = second
+            _wait(drawn, 120, 0.25)
+            rss_two = _rss_mb(server.pid)
             browser.close()
-        rss_after = _rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -125,6 +132,8 @@ def main() -> None:
           f"  (median of {len(times)}, max {max(times):.0f} ms; headless software WebGL)")
     print(f"default scene sent to browser : {payload_mb:6.2f} MB  target <= 5 MB   ratio {payload_mb / 5:.2f}")
     print(f"server memory, one session    : {rss_one:6.0f} MB (after stepping: {rss_after:.0f} MB)")
+    added = rss_two - rss_after
+    print(f"memory of an added session    : {added:6.0f} MB  target <= 150 MB ratio {added / 150:.2f}")
 
 
 if __name__ == "__main__":

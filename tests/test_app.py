@@ -306,7 +306,7 @@ def test_serve_keeps_running_without_clients_and_prints_the_url(monkeypatch, cap
     monkeypatch.setattr(server_class, "port", property(lambda self: 8123))
     monkeypatch.setenv("VP3D_PLAY_SPEED", "4")
     main.serve("0.0.0.0", 8123, open_browser=False, top="T10", bottom="L5", highlight="L1",
-               kiosk=True, model_factory=cached_factory)
+               kiosk=True, model_factory=cached_factory, shared=True)
     assert started["timeout"] == 0  # trame would otherwise stop once the last tab closes
     assert started["port"] == 8123 and started["host"] == "0.0.0.0"
     assert started["open_browser"] is False

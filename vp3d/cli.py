@@ -21,6 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="localhost", help="interface to listen on (default localhost)")
     s.add_argument("--port", type=int, default=8080, help="TCP port, 0 for any free one")
     s.add_argument("--server", action="store_true", help="do not open a browser")
+    s.add_argument("--shared", action="store_true",
+                   help="one story for every tab (default: each browser session has its own)")
     s.add_argument("--top", default="T10")
     s.add_argument("--bottom", default="L5")
     s.add_argument("--highlight", default="L1")
@@ -63,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             from vp3d.app.main import serve
 
             serve(args.host, args.port, open_browser=not args.server,
-                  top=args.top, bottom=args.bottom, highlight=args.highlight, kiosk=args.kiosk)
+                  top=args.top, bottom=args.bottom, highlight=args.highlight, kiosk=args.kiosk,
+                  shared=args.shared)
         elif args.command == "build-meshes":
             from vp3d.meshes import build_scene_meshes, scene_dir
 

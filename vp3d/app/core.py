@@ -196,7 +196,8 @@ class VertebroplastyApp(TrameApp):
             self.state.error_message = message
 
     def _bind_routes(self, wslink_server: Any) -> None:
-        audio.add_route(wslink_server.app)
+        if getattr(wslink_server, "app", None) is not None:  # per-session apps have no web app:
+            audio.add_route(wslink_server.app)  # vp3d.app.sessions serves the route for them
 
     def _on_ready(self, **_: Any) -> None:
         try:

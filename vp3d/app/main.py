@@ -73,6 +73,9 @@ def serve(
         kwargs["level"] = kwargs.pop("highlight")
     kwargs.pop("highlight", None)
     app_options = {**_env_options(), **{key: kwargs.pop(key) for key in APP_KEYS if key in kwargs}}
+    if kwargs.pop("shared", False) is False:
+        _serve_sessions(host, port, open_browser, app_options)
+        return
     server = get_server(SERVER_NAME, client_type="vue3")
     app = VertebroplastyApp(server, **app_options)
 
@@ -91,3 +94,33 @@ def serve(
         timeout=0,
         **kwargs,
     )
+
+
+def _serve_sessions(host: str, port: int, open_browser: bool, app_options: dict) -> None:
+    """One app (and state) per browser session, engine models shared by choice."""
+    import asyncio
+    import webbrowser
+
+    from vp3d.app.core import _default_model_factory
+    from vp3d.app.sessions import SessionServer, SharedModels
+
+    models = SharedModels(app_options.pop("model_factory", None) or _default_model_factory)
+
+    def make_app(name: str) -> VertebroplastyApp:
+        return VertebroplastyApp(get_server(name, client_type="vue3"), model_factory=models,
+                                 **app_options)
+
+    web = SessionServer(make_app)
+
+    def ready(actual_port: int) -> None:
+        url = _display_url(host, actual_port)
+        print(f"vp3d running at {url}", flush=True)
+        if open_browser:
+            webbrowser.open(url)
+
+    print("vp3d: starting the server (Ctrl+C to stop)", file=sys.stderr, flush=True)
+    try:
+        asyncio.run(web.run(host, port, on_ready=ready))
+    except KeyboardInterrupt:
+        pass
+
