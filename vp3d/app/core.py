@@ -528,7 +528,7 @@ class VertebroplastyApp(TrameApp):
         n = len(self.timeline.scene.steps)
         if isinstance(index, bool) or not isinstance(index, (int, float)) or index != index \
                 or int(index) != index or not 0 <= int(index) < n:
-            raise ValueError(f"step index must be a whole number from 0 to {n - 1}, got {index!r}")
+            raise ValueError(f"step index must be a whole number from 0 to {n - 1}, got {story.shown(index)}")
         self._enter_step(int(index))
 
     @trigger("toggle_play")
@@ -554,15 +554,16 @@ class VertebroplastyApp(TrameApp):
     def seek(self, time_s: Any) -> None:
         self._activity()
         if isinstance(time_s, bool) or not isinstance(time_s, (int, float, str)):
-            raise ValueError(f"time within the step must be a number, got {time_s!r}")
+            raise ValueError(f"time within the step must be a number, got {story.shown(time_s)}")
         try:
             value = float(time_s)
         except ValueError:
-            raise ValueError(f"time within the step must be a number, got {time_s!r}") from None
+            raise ValueError(f"time within the step must be a number, got {story.shown(time_s)}") from None
         self.timeline.seek(value)
         self._show_frame()
 
     @trigger("save_picture")
+    @_session_boundary
     def save_picture(self) -> dict:
         """The current 3D view as a captioned PNG data URL and a file name for the download."""
         import base64
@@ -577,6 +578,7 @@ class VertebroplastyApp(TrameApp):
         return {"url": "data:image/png;base64," + base64.b64encode(png).decode(), "name": name}
 
     @trigger("activity")
+    @_session_boundary
     def activity(self) -> None:
         self._activity()
 
@@ -638,6 +640,23 @@ class VertebroplastyApp(TrameApp):
             self.choice = wanted  # that model is already being built
             return
         self._request_choice(wanted)
+
+    @change("step_index", "step_count", "playing")
+    def _on_owned_state(self, **_: Any) -> None:
+        """These keys are the app's to set: a page that writes them gets them put back."""
+        truth = {"step_index": self.timeline.index, "step_count": len(self.timeline.scene.steps),
+                 "playing": self.timeline.playing}
+        if self.state.step_count == 0 and self.model is None:
+            truth["step_count"] = 0  # nothing shown yet
+        wrong = {k: v for k, v in truth.items() if self.state[k] != v or type(self.state[k]) is not type(v)}
+        if not wrong:
+            return
+        with self.state:
+            for key, value in wrong.items():
+                self.state[key] = value
+            self.state.error_message = (
+                f"{', '.join(sorted(wrong))} is set by the app, not the page: use the step and "
+                "play buttons (put back).")
 
     def picture_name(self) -> str:
         return f"vp3d-{self.choice.level}-{self.timeline.step.id}.png"

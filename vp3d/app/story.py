@@ -65,30 +65,36 @@ def check_choice(field_name: str, value: Any) -> Any:
     Accepts what a browser may send (strings for numbers), rejects NaN, lists, dicts, bools.
     """
     if isinstance(value, bool) or isinstance(value, (list, dict, tuple)) or value is None:
-        raise ValueError(f"{_LABELS[field_name]} must be one of {_valid(field_name)}, got {value!r}")
+        raise ValueError(f"{_LABELS[field_name]} must be one of {_valid(field_name)}, got {shown(value)}")
     if field_name == "grade":
         try:
             number = float(value)
         except (TypeError, ValueError):
             number = math.nan
         if not math.isfinite(number) or number not in GRADES:
-            raise ValueError(f"fracture grade must be 1, 2 or 3, got {value!r}")
+            raise ValueError(f"fracture grade must be 1, 2 or 3, got {shown(value)}")
         return int(number)
     text = str(value).strip()
     if field_name == "level":
         text = text.upper()
         if text not in story_levels():
-            raise ValueError(f"level must be one of {_valid('level')}, got {value!r}")
+            raise ValueError(f"level must be one of {_valid('level')}, got {shown(value)}")
         return text
     text = text.lower()
     allowed = {"kind": KIND_NAMES, "procedure": PROCEDURE_NAMES, "audience": AUDIENCE_MODES}[field_name]
     if text not in allowed:
-        raise ValueError(f"{_LABELS[field_name]} must be one of {_valid(field_name)}, got {value!r}")
+        raise ValueError(f"{_LABELS[field_name]} must be one of {_valid(field_name)}, got {shown(value)}")
     return text
 
 
 _LABELS = {"level": "level", "grade": "fracture grade", "kind": "fracture type",
            "procedure": "procedure", "audience": "audience"}
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages that quote what the page sent."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def _valid(field_name: str) -> str:
@@ -145,7 +151,7 @@ def resolve_step(scene: Scene, wanted: str | int | None) -> tuple[int, str | Non
     if isinstance(wanted, str) and wanted in scene.ids:
         return scene.ids.index(wanted), None
     return 0, (f"Link: step must be 1\u2013{len(scene.steps)} or one of {', '.join(scene.ids)}, "
-               f"got {wanted!r}; showing the first step.")
+               f"got {shown(wanted)}; showing the first step.")
 
 
 _SCENES: dict[str, Scene] = {}
@@ -252,7 +258,7 @@ class Timeline:
     def seek(self, time_s: float) -> None:
         t = float(time_s)
         if not math.isfinite(t):
-            raise ValueError(f"time within the step must be a number, got {time_s!r}")
+            raise ValueError(f"time within the step must be a number, got {shown(time_s)}")
         self.time_s = min(max(t, 0.0), self.duration_s)
 
     def set_playing(self, playing: bool) -> None:
