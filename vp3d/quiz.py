@@ -51,10 +51,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
 from vp3d.morphometry import LEVELS
-from vp3d.storyboard.loader import SCENES_DIR, _StrictLoader
+from vp3d.storyboard.loader import SCENES_DIR
+from vp3d.storyboard.loader import _read_yaml as read_yaml
 from vp3d.storyboard.model import FLUORO_VIEWS, PARAMETERS, TOPICS
 from vp3d.storyboard.sources import FACTS, is_known_source, known_sources
 
@@ -402,20 +402,7 @@ def _parse_question(ctx_file: str, where: str, value, seen: dict[str, int]) -> Q
 
 
 def _read_yaml(path: Path, shown: str) -> dict:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise QuizError(shown, None, None, f"cannot read the file ({exc.strerror or exc})") from None
-    try:
-        doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise QuizError(shown, None, where, f"malformed YAML: {problem}") from None
-    if not isinstance(doc, dict):
-        raise QuizError(shown, None, None, f"the file must hold a mapping of keys, got {type(doc).__name__}")
-    return doc
+    return read_yaml(path, shown, QuizError)
 
 
 def load_quiz(path=None) -> Quiz:

@@ -131,11 +131,14 @@ def _construct_mapping(loader, node, deep=False):
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _read_yaml(path: Path, shown: str) -> dict:
+def _read_yaml(path: Path, shown: str, error: type = None) -> dict:
+    """A YAML mapping read with duplicate keys refused; problems raise ``error`` (default
+    :class:`SceneError`; the quiz passes its own) naming the file and the line."""
+    _Error = error or SceneError
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise SceneError(shown, None, None, f"cannot read the file ({exc.strerror or exc})") from None
+        raise _Error(shown, None, None, f"cannot read the file ({exc.strerror or exc})") from None
     try:
         doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
@@ -143,10 +146,10 @@ def _read_yaml(path: Path, shown: str) -> dict:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         context = getattr(exc, "context", None)
-        raise SceneError(shown, None, where,
-                         f"malformed YAML: {problem}" + (f" ({context})" if context else "")) from None
+        raise _Error(shown, None, where,
+                          f"malformed YAML: {problem}" + (f" ({context})" if context else "")) from None
     if not isinstance(doc, dict):
-        raise SceneError(shown, None, None, f"the file must hold a mapping of keys, got {type(doc).__name__}")
+        raise _Error(shown, None, None, f"the file must hold a mapping of keys, got {type(doc).__name__}")
     return doc
 
 
