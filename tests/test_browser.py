@@ -30,6 +30,7 @@ class PageRecord:
     page_errors: list[str] = field(default_factory=list)
     request_hosts: set[str] = field(default_factory=set)
     websocket_bytes: int = 0
+    reloads: int = 0  # times open_page had to reload before the 3D view drew
 
     def close(self) -> None:
         self.context.close()
@@ -108,7 +109,18 @@ def open_page(browser: object, url: str, *, size=(1280, 720), accept_downloads=F
     wait_for(lambda: page.evaluate("document.querySelector('#vp3d-root').dataset.query") == query,
              30, "the page to apply its URL parameters")
     wait_for(lambda: ready(page), RENDER_TIMEOUT_S, "the model to be built")
-    wait_for(lambda: canvas_drawn(page), RENDER_TIMEOUT_S, "the spine to be drawn in the 3D view", 0.5)
+    try:
+        wait_for(lambda: canvas_drawn(page), RENDER_TIMEOUT_S / 2, "the spine to be drawn", 0.5)
+    except pytest.fail.Exception:
+        # Seen once in a fresh-clone run: the view stayed empty on a busy 2-core machine while
+        # the page had no error. Reload once, as a person would; errors of the first load stay
+        # in the record, so assert_no_errors() still sees them.
+        record.reloads += 1
+        page.reload(wait_until="load")
+        wait_for(lambda: ready(page), RENDER_TIMEOUT_S, "the model to be built after a reload")
+        wait_for(lambda: canvas_drawn(page), RENDER_TIMEOUT_S,
+                 f"the spine to be drawn in the 3D view (after a reload; page errors: "
+                 f"{record.page_errors[:3]}, console errors: {record.console_errors[:3]})", 0.5)
     return record
 
 
