@@ -28,8 +28,10 @@ from trame.decorators import change, trigger
 
 from vp3d.app import audio, story
 from vp3d.app.fluoro_panel import FluoroPanel
+from vp3d.app.practice_panel import PracticePanel
+from vp3d.app.quiz_panel import QuizPanel
 from vp3d.app.scene3d import LOOKS, Scene3D
-from vp3d.app.story import AUDIENCE_MODES, ViewChoice
+from vp3d.app.story import AUDIENCE_MODES, PAGE_MODES, ViewChoice
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +148,8 @@ class VertebroplastyApp(TrameApp):
         self.frame_count = 0
 
         self._init_state()
+        self.practice = PracticePanel(self)
+        self.quiz = QuizPanel(self)
         self._build_ui()
         self.server.controller.on_server_bind.add(self._bind_routes)
         self.server.controller.on_server_ready.add(self._on_ready)
@@ -184,6 +188,11 @@ class VertebroplastyApp(TrameApp):
         s.audio_url, s.muted = "", False
         s.error_message, s.notices = "", []
         s.applied_query = None  # the page URL's query once applied (tests wait for it)
+        s.mode = "story"
+        s.mode_options = [{"title": "Story", "value": "story", "icon": "mdi-play-box-outline"},
+                          {"title": "Practice", "value": "practice", "icon": "mdi-needle"},
+                          {"title": "Quiz", "value": "quiz", "icon": "mdi-help-circle-outline"}]
+        self._mode = "story"
 
     def _build_ui(self) -> None:
         from vp3d.app import ui
@@ -277,6 +286,7 @@ class VertebroplastyApp(TrameApp):
             self.state.building, self.state.build_progress = False, 100
             self.state.scene_ready = True
         self._refresh_texts()
+        self.practice.on_model(model)
         self._enter_step(min(index, len(self.timeline.scene.steps) - 1))
 
     def _request_choice(self, choice: ViewChoice) -> None:
@@ -362,6 +372,10 @@ class VertebroplastyApp(TrameApp):
 
     def _show_frame(self, *, camera: bool = False) -> None:
         if self.model is None:
+            return
+        if self._mode == "practice":
+            self.practice.show(camera=camera)
+            self.frame_count += 1
             return
         values = self.timeline.values()
         step = self.timeline.step
@@ -505,6 +519,8 @@ class VertebroplastyApp(TrameApp):
     @_session_boundary
     def next_step(self) -> None:
         self._activity()
+        if self._mode != "story":
+            return  # the story's keys do nothing while practising or answering the quiz
         if self.model is None:
             return
         if self.timeline.index + 1 < len(self.timeline.scene.steps) or self.timeline.loop:
@@ -515,6 +531,8 @@ class VertebroplastyApp(TrameApp):
     @_session_boundary
     def previous_step(self) -> None:
         self._activity()
+        if self._mode != "story":
+            return  # the story's keys do nothing while practising or answering the quiz
         if self.model is None or self.timeline.index == 0:
             return
         self._enter_step(self.timeline.index - 1)
@@ -535,6 +553,8 @@ class VertebroplastyApp(TrameApp):
     @_session_boundary
     def toggle_play(self) -> None:
         self._activity()
+        if self._mode != "story":
+            return  # the story's keys do nothing while practising or answering the quiz
         self.set_playing(not self.timeline.playing)
 
     def set_playing(self, playing: bool) -> None:
@@ -596,6 +616,7 @@ class VertebroplastyApp(TrameApp):
         with self.state:
             self.state.notices = list(request.messages)
             self.state.applied_query = query if isinstance(query, str) else ""
+            self.state.mode = request.mode
             s = self.state
             s.level, s.grade, s.kind, s.procedure, s.audience = (
                 choice.level, choice.grade, choice.kind, choice.procedure, choice.audience)
@@ -616,6 +637,38 @@ class VertebroplastyApp(TrameApp):
                 return  # the first build is already under way for this choice
             self._request_choice(choice)
 
+    @change("mode")
+    @_session_boundary
+    def _on_mode(self, **_: Any) -> None:
+        """Story, practice or quiz; the last two are for the student audience."""
+        wanted = self.state.mode
+        if wanted == self._mode:
+            return
+        if not isinstance(wanted, str) or wanted not in PAGE_MODES:
+            with self.state:
+                self.state.mode = self._mode
+            raise ValueError(f"mode must be one of {', '.join(PAGE_MODES)}, got {story.shown(wanted)}")
+        if wanted != "story" and self.choice.audience != "student" and self.state.audience != "student":
+            with self.state:
+                self.state.mode = self._mode
+            raise ValueError(f"the {wanted} is for the student audience: choose Student first")
+        self._set_mode(wanted)
+
+    def _set_mode(self, mode: str) -> None:
+        self._mode = mode
+        self._activity()
+        if mode != "story" and self.timeline.playing:
+            self.timeline.playing = False
+        with self.state:
+            self.state.mode = mode
+            self.state.playing = self.timeline.playing
+        if mode == "practice":
+            self.practice.enter()
+        else:
+            self.practice.leave()
+        if self.model is not None and mode != "quiz":
+            self._show_frame_soon(camera=True)
+
     def _add_notice(self, message: str) -> None:
         with self.state:
             self.state.notices = [*self.state.notices, message]
@@ -633,6 +686,8 @@ class VertebroplastyApp(TrameApp):
             with self.state:
                 self._revert_choice_state()
             raise
+        if wanted.audience != "student" and self._mode != "story":
+            self._set_mode("story")
         if wanted == self.choice and self.model is not None:
             return
         self._activity()

@@ -27,6 +27,9 @@ from vp3d.storyboard import (
 
 #: Page modes: the two narration audiences and the outreach kiosk (patient words, looping).
 AUDIENCE_MODES = ("patient", "student", "kiosk")
+#: What the page is doing: watching the story, practising the needle and cement, or the quiz.
+#: Practice and quiz are for the student audience.
+PAGE_MODES = ("story", "practice", "quiz")
 PROCEDURE_NAMES = PROCEDURES  # the engine's list: one source of truth
 GRADES = (1, 2, 3)
 KIND_NAMES = KINDS
@@ -113,10 +116,11 @@ class UrlRequest:
     choice: ViewChoice
     step: str | int | None = None  # a step id or a 1-based number, checked against the scene later
     messages: list[str] = field(default_factory=list)
+    mode: str = "story"
 
 
 def parse_query(query: str | Mapping[str, Any], default: ViewChoice) -> UrlRequest:
-    """Read ``?level=&grade=&kind=&procedure=&audience=&step=``; bad values keep the default.
+    """Read ``?level=&grade=&kind=&procedure=&audience=&step=&mode=``; bad values keep the default.
 
     Never raises: each bad value becomes one message naming the parameter and the valid values.
     """
@@ -139,7 +143,19 @@ def parse_query(query: str | Mapping[str, Any], default: ViewChoice) -> UrlReque
     if step is not None:
         text = str(step).strip()
         step = int(text) if text.isdigit() else text
-    return UrlRequest(choice, step, messages)
+    mode = "story"
+    if "mode" in params:
+        wanted = str(params["mode"]).strip().lower()
+        if wanted not in PAGE_MODES:
+            messages.append(f"Link: mode must be one of {', '.join(PAGE_MODES)}, got "
+                            f"{shown(params['mode'])}; showing the story.")
+        elif wanted != "story" and "audience" in params and choice.audience != "student":
+            messages.append(f"Link: the {wanted} is for the student audience; showing the story.")
+        else:
+            mode = wanted
+            if mode != "story":
+                choice = replace(choice, audience="student")
+    return UrlRequest(choice, step, messages, mode)
 
 
 def resolve_step(scene: Scene, wanted: str | int | None) -> tuple[int, str | None]:

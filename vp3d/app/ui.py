@@ -15,6 +15,8 @@ from trame.widgets import client, html
 from trame.widgets import vtk as vtk_widgets
 from trame.widgets import vuetify3 as v3
 
+from vp3d.app import practice_ui
+
 if TYPE_CHECKING:
     from vp3d.app.core import VertebroplastyApp
 
@@ -95,6 +97,30 @@ html, body { overflow: hidden; }
 .vp3d-swatch { display: inline-block; width: 12px; height: 12px; border-radius: 3px; margin-right: 8px; }
 .vp3d-level { top: 12px; left: 12px; font-size: 1em; }
 .vp3d-building { inset: 0; margin: auto; width: min(420px, 80%); height: fit-content; text-align: center; padding: 18px; }
+.vp3d-modes { flex: 0 0 auto; }
+.vp3d-main { position: relative; }
+.vp3d-main.mode-practice { grid-template-columns: 300px minmax(0, 1fr) minmax(380px, 38vw); }
+.vp3d-practice { overflow-y: auto; padding: 8px 12px; border-right: 1px solid rgba(128,128,128,.25); }
+.vp3d-practice-h { font-size: 1em; font-weight: 600; margin: 10px 0 4px 0; }
+.vp3d-practice .v-slider { margin: 6px 0 0 0; }
+.vp3d-practice .v-slider .v-label { font-size: .8em; white-space: normal; min-width: 6.5em; max-width: 6.5em; }
+.vp3d-pr-value { font-size: .78em; opacity: .8; text-align: right; font-variant-numeric: tabular-nums; }
+.vp3d-pr-sub { font-size: .85em; opacity: .85; margin-top: 4px; }
+.vp3d-pr-row { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+.vp3d-pr-row .v-btn { min-height: 40px; }
+.vp3d-pr-ml { font-size: 1.3em; font-weight: 700; font-variant-numeric: tabular-nums; }
+.vp3d-hint { font-size: .8em; color: rgb(var(--v-theme-primary)); margin-top: 4px; }
+.vp3d-pr-guide { padding-left: 1.2em; }
+.vp3d-pr-guide li { margin-bottom: .45em; line-height: 1.4; }
+.vp3d-fb-good::before { content: "\2713  "; color: #8fd19e; }
+.vp3d-fb-warning { color: #ffcf8a; }
+.vp3d-fb-warning::before { content: "\26A0  "; }
+.vp3d-pr-fluoro img { max-height: 42vh; cursor: crosshair; touch-action: none; }
+.vp3d-verdict-good { color: #8fd19e; font-weight: 600; }
+.vp3d-verdict-acceptable { color: #f4cf8c; font-weight: 600; }
+.vp3d-verdict-needs { color: #ef9a9a; font-weight: 600; }
+.vp3d-ref { font-size: .78em; opacity: .85; }
+.vp3d-quiz { position: absolute; inset: 0; z-index: 4; overflow-y: auto; background: rgb(var(--v-theme-background)); }
 :focus-visible { outline: 3px solid #f4cf8c !important; outline-offset: 2px; }
 """
 
@@ -116,11 +142,16 @@ def build_ui(app: VertebroplastyApp) -> VAppLayout:
         with html.Div(classes=("['vp3d-root', 'aud-' + audience]",), id="vp3d-root",
                       __properties=[("data_query", "data-query")], data_query=("applied_query",)):
             _header()
-            with html.Div(classes="vp3d-main"):
+            with html.Div(classes=("['vp3d-main', 'mode-' + mode]",)):
                 _step_list()
+                with html.Div(v_if="mode === 'practice'", style="display: contents"):
+                    practice_ui.controls()
                 _view(ctrl, app)
                 _side_panel()
+                with html.Div(v_if="mode === 'quiz'", classes="vp3d-quiz", id="vp3d-quiz"):
+                    app.quiz.layout()
             _controls()
+            practice_ui.score_dialog()
         html.Audio(
             id="vp3d-audio",
             src=("audio_url || undefined",),
@@ -135,6 +166,11 @@ def _header() -> None:
     with html.Header(classes="vp3d-header"):
         v3.VIcon("mdi-bone", color="primary")
         html.H1("{{ scene_title || app_title }}", id="vp3d-title")
+        with v3.VBtnToggle(v_if="!kiosk && audience === 'student'", v_model=("mode",), mandatory=True,
+                           density="compact", color="primary", variant="outlined", divided=True,
+                           classes="vp3d-modes", id="vp3d-modes", disabled=("building",)):
+            v3.VBtn("{{ m.title }}", v_for="m in mode_options", key="m.value", value=("m.value",),
+                    prepend_icon=("m.icon",), id=("'vp3d-mode-' + m.value",))
         with html.Div(classes="vp3d-choices", v_if="!kiosk", id="vp3d-choices"):
             for name, label, options in (
                 ("level", "Level", "level_options"),
@@ -156,7 +192,7 @@ def _header() -> None:
 
 
 def _step_list() -> None:
-    with html.Nav(classes="vp3d-steps", id="vp3d-steps",
+    with html.Nav(classes="vp3d-steps", id="vp3d-steps", v_show="mode !== 'practice'",
                   __properties=_aria(aria_label="Steps"), aria_label="Steps"):
         with html.Ol():
             with html.Li(v_for="item in steps", key="item.id"):
@@ -182,10 +218,11 @@ def _view(ctrl, app) -> None:
         ctrl.view_push_camera = view.push_camera
         html.Div("{{ level_label }}", v_if="show_labels && level_label",
                  classes="vp3d-overlay vp3d-level", id="vp3d-level-label")
-        with html.Div(v_if="show_ml", classes="vp3d-overlay vp3d-ml", id="vp3d-ml-box"):
+        with html.Div(v_if="show_ml && mode === 'story'", classes="vp3d-overlay vp3d-ml", id="vp3d-ml-box"):
             html.Span("Cement ", classes="text-body-2")
             html.Span("{{ cement_ml_text }}", id="vp3d-ml")
-        with html.Div(v_if="readouts.length", classes="vp3d-overlay vp3d-readouts", id="vp3d-readouts"):
+        practice_ui.feedback()
+        with html.Div(v_if="readouts.length && mode === 'story'", classes="vp3d-overlay vp3d-readouts", id="vp3d-readouts"):
             html.Div("{{ line }}", v_for="line in readouts", key="line")
         with html.Div(v_if="legend.length && audience === 'student'", classes="vp3d-overlay vp3d-legend",
                       id="vp3d-legend"):
@@ -213,7 +250,9 @@ def _view(ctrl, app) -> None:
 
 def _side_panel() -> None:
     with html.Aside(classes="vp3d-side"):
+        practice_ui.guidance()
         with html.Section(
+            v_show="mode !== 'practice'",
             classes="vp3d-narration", id="vp3d-narration",
             __properties=_aria(role="", aria_label="", aria_live=""),
             role="region", aria_label="Narration", aria_live="polite",
@@ -228,7 +267,8 @@ def _side_panel() -> None:
                 with html.Ol():
                     html.Li("{{ src.label }}", v_for="src in sources", key="src.n",
                             classes="vp3d-source")
-        with html.Div(v_if="fluoro.length", classes="vp3d-fluoro", id="vp3d-fluoro"):
+        practice_ui.images()
+        with html.Div(v_if="fluoro.length && mode !== 'practice'", classes="vp3d-fluoro", id="vp3d-fluoro"):
             with html.Figure(v_for="item in fluoro", key="item.view"):
                 html.Img(src=("item.src",), alt=("item.alt",), width=256, height=256,
                          classes=("'vp3d-fluoro-' + item.view",))
@@ -236,7 +276,7 @@ def _side_panel() -> None:
 
 
 def _controls() -> None:
-    with html.Div(classes="vp3d-controls", id="vp3d-controls"):
+    with html.Div(classes="vp3d-controls", id="vp3d-controls", v_show="mode === 'story'"):
         v3.VBtn("Previous step", prepend_icon="mdi-chevron-left", variant="tonal", id="vp3d-prev",
                 click="trigger('previous_step')", disabled=("building || step_index === 0",))
         v3.VBtn("{{ playing ? 'Pause' : 'Play' }}",

@@ -39,6 +39,33 @@
       });
     },
 
+    // Keys that move a slider (the practice sends the value when such a key is released).
+    isSliderKey(event) {
+      return event.key.startsWith("Arrow") || ["Home", "End", "PageUp", "PageDown"].includes(event.key);
+    },
+
+    // Drag on a practice fluoroscopy image to aim: on release, send the drag as fractions of
+    // the image's width and height (a plain click sends nothing).
+    aimDrag(event, view, trigger) {
+      const img = event.currentTarget;
+      if (!img || event.button > 0) return;
+      event.preventDefault();
+      const box = img.getBoundingClientRect();
+      const x0 = event.clientX, y0 = event.clientY;
+      img.setPointerCapture && img.setPointerCapture(event.pointerId);
+      const up = (e) => {
+        img.removeEventListener("pointerup", up);
+        img.removeEventListener("pointercancel", up);
+        const dx = (e.clientX - x0) / Math.max(box.width, 1);
+        const dy = (e.clientY - y0) / Math.max(box.height, 1);
+        if (e.type === "pointerup" && Math.hypot(dx, dy) > 0.01) {
+          trigger("practice_drag", [view, Math.round(dx * 1000) / 1000, Math.round(dy * 1000) / 1000]);
+        }
+      };
+      img.addEventListener("pointerup", up);
+      img.addEventListener("pointercancel", up);
+    },
+
     // Download a picture the server rendered ({url: data URL, name: file name}).
     download(picture) {
       if (!picture || !picture.url) return;

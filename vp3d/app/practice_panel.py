@@ -1,0 +1,313 @@
+"""Student practice on the page: aim and advance a needle under AP/lateral fluoroscopy, inject.
+
+State and handlers only; the widgets are in :func:`vp3d.app.practice_ui.build`. The engine is
+:class:`vp3d.practice.Practice` (one per session, over the session's shared, read-only
+:class:`vp3d.session.ProcedureModel`). Every control reaches the server as one trigger with
+its value; the engine checks it and a refused value comes back as a message on the page, with
+the controls put back to what the engine holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import replace
+from typing import Any
+
+from vp3d.app.fluoro_panel import data_url
+
+logger = logging.getLogger(__name__)
+
+#: Fields of the aim a student sets, their labels, units and slider ranges (the engine
+#: checks the same ranges and says so when a value is outside them).
+AIM_FIELDS = {
+    "medial_deg": ("Medial angle (transverse plane)", "\u00b0"),
+    "caudal_deg": ("Caudal angle (sagittal plane)", "\u00b0"),
+    "entry_lateral_mm": ("Skin entry from the midline", " mm"),
+    "entry_cranial_mm": ("Skin entry above the level's centre", " mm"),
+}
+ADVANCE_STEPS_MM = (1.0, 2.0, 5.0)
+#: Drag on a fluoroscopy image: degrees of re-aim per image width dragged.
+DRAG_DEG_PER_WIDTH = 30.0
+CARM_FIELDS = ("lao_deg", "cranial_deg")
+#: What is shown in 3D while practising: the skin see-through, everything else as it is.
+VISIBLE = {"vertebrae": "shown", "level": "shown", "discs": "shown", "nuclei": "hidden",
+           "cord": "shown", "skin": "translucent", "needle": "shown", "cement": "shown",
+           "balloon": "hidden"}
+VIEW_NAMES = {"ap": "AP", "lateral": "Lateral"}
+
+
+def _number(name: str, value: Any) -> float:
+    """A finite number from the page, or a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{name} must be a number, got {type(value).__name__}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {str(value)[:40]!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return number
+
+
+class PracticePanel:
+    """Needle and cement practice for one session of :class:`vp3d.app.core.VertebroplastyApp`."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.practice: Any = None
+        self._model: Any = None
+        self.active = False
+        self._init_state()
+        server = app.server
+        for name in ("practice_aim", "practice_advance", "practice_side", "practice_drag",
+                     "practice_carm", "practice_inject", "practice_reset", "practice_score",
+                     "practice_planned"):
+            server.trigger(name)(self._guard(getattr(self, name)))
+
+    def _init_state(self) -> None:
+        s = self.app.state
+        s.pr_ready = False
+        s.pr_side = "right"
+        for k in AIM_FIELDS:
+            s[f"pr_{k}"] = 0.0
+        s.pr_planned = {}
+        s.pr_ranges = {}
+        s.pr_depth_mm, s.pr_target_depth_mm = 0.0, 0.0
+        s.pr_locked = False
+        s.pr_ap_lao_deg, s.pr_ap_cranial_deg = 0.0, 0.0
+        s.pr_lateral_lao_deg, s.pr_lateral_cranial_deg = 90.0, 0.0
+        s.pr_images = []
+        s.pr_shots = 0
+        s.pr_cement_ml = 0.0
+        s.pr_feedback = []
+        s.pr_alert = ""
+        s.pr_score = None
+        s.pr_show_planned = False
+
+    def _guard(self, handler):
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            from vp3d.app.core import _message
+
+            try:
+                self.app._activity()
+                if self.practice is None:
+                    raise ValueError("practice is not ready yet: open Practice once the model is built")
+                result = handler(*args, **kwargs)
+            except TypeError as exc:
+                logger.info("vp3d practice: bad call %s: %s", handler.__name__, exc)
+                self.app.show_error(f"{handler.__name__.replace('_', ' ')}: wrong number of values")
+                self._publish()
+                return None
+            except Exception as exc:  # noqa: BLE001 - session boundary
+                logger.info("vp3d practice: %s refused: %s", handler.__name__, exc)
+                self.app.show_error(_message(exc))
+                self._publish()
+                return None
+            return result
+
+        guarded.__name__ = handler.__name__
+        return guarded
+
+    # ------------------------------------------------------------------ life cycle
+
+    def on_model(self, model: Any) -> None:
+        """A new engine model (another level or fracture): start the practice over on it."""
+        self._model = model
+        if self.active:
+            self._start()
+
+    def enter(self) -> None:
+        self.active = True
+        if self.app.model is not None and (self.practice is None or self._model is not self.app.model):
+            self._model = self.app.model
+            self._start()
+
+    def leave(self) -> None:
+        self.active = False
+
+    def _start(self, side: str | None = None) -> None:
+        from vp3d.practice import Practice
+
+        side = side or (self.practice.aim.side if self.practice is not None else "right")
+        self.practice = Practice(self._model, side=side)
+        with self.app.state:
+            self.app.state.pr_score = None
+            self.app.state.pr_ready = True
+        self._publish(images=True)
+
+    # ------------------------------------------------------------------ handlers
+
+    def practice_aim(self, field: Any, value: Any) -> None:
+        if field not in AIM_FIELDS:
+            raise ValueError(f"aim field must be one of {', '.join(AIM_FIELDS)}, got {str(field)[:40]!r}")
+        self.practice.set_aim(**{field: _number(AIM_FIELDS[field][0], value)})
+        self._publish(images=True)
+
+    def practice_drag(self, view: Any, dx: Any, dy: Any) -> None:
+        """Aim by dragging on an image: sideways on AP turns the needle medially or laterally,
+        up and down on the lateral view tilts it cranially or caudally."""
+        if view not in ("ap", "lateral"):
+            raise ValueError(f"drag view must be 'ap' or 'lateral', got {str(view)[:40]!r}")
+        fx, fy = _number("drag across", dx), _number("drag down", dy)
+        if abs(fx) > 1.5 or abs(fy) > 1.5:
+            raise ValueError("a drag is a fraction of the image size, between -1.5 and 1.5")
+        aim = self.practice.aim
+        if view == "ap":
+            # AP is shown as seen from the source: the patient's right on the viewer's left.
+            towards_midline = fx if aim.side == "right" else -fx
+            self.practice.set_aim(medial_deg=aim.medial_deg + towards_midline * DRAG_DEG_PER_WIDTH)
+        else:
+            self.practice.set_aim(caudal_deg=aim.caudal_deg + fy * DRAG_DEG_PER_WIDTH)
+        self._publish(images=True)
+
+    def practice_advance(self, mm: Any) -> None:
+        step = _number("advance step", mm)
+        if step >= 0:
+            self.practice.advance(step)
+        else:
+            self.practice.withdraw(-step)
+        self._publish(images=True)
+
+    def practice_side(self, side: Any) -> None:
+        if side not in ("right", "left"):
+            raise ValueError(f"side must be 'right' or 'left', got {str(side)[:40]!r}")
+        self.practice.set_side(side)
+        self._publish(images=True, camera=True)
+
+    def practice_carm(self, view: Any, field: Any, value: Any) -> None:
+        if view not in ("ap", "lateral"):
+            raise ValueError(f"C-arm view must be 'ap' or 'lateral', got {str(view)[:40]!r}")
+        if field not in CARM_FIELDS:
+            raise ValueError(f"C-arm setting must be one of {', '.join(CARM_FIELDS)}, got {str(field)[:40]!r}")
+        self.practice.rotate(view, **{field: _number(field, value)})
+        self._publish(images=True)
+
+    def practice_inject(self, ml: Any = 0.5) -> None:
+        self.practice.inject(_number("cement step", ml))
+        self._publish(images=True)
+
+    def practice_reset(self) -> None:
+        self._start()
+
+    def practice_planned(self, shown: Any) -> None:
+        if not isinstance(shown, bool):
+            raise ValueError(f"show planned path must be true or false, got {type(shown).__name__}")
+        with self.app.state:
+            self.app.state.pr_show_planned = shown
+        self._publish()
+
+    def practice_score(self) -> None:
+        score = self.practice.score()
+        with self.app.state:
+            self.app.state.pr_score = _score_dict(score)
+
+    # ------------------------------------------------------------------ showing
+
+    def _publish(self, *, images: bool = False, camera: bool = False) -> None:
+        """Put the engine's state on the page (and redraw the 3D view and the images)."""
+        p = self.practice
+        if p is None:
+            return
+        s = self.app.state
+        report = p.safety()
+        with s:
+            s.pr_side = p.aim.side
+            for k in AIM_FIELDS:
+                s[f"pr_{k}"] = round(float(getattr(p.aim, k)), 1)
+            s.pr_planned = {k: round(float(getattr(p.planned, k)), 1) for k in AIM_FIELDS}
+            s.pr_ranges = {k: list(p.ranges[k]) for k in AIM_FIELDS}
+            s.pr_depth_mm = round(float(p.depth_mm), 1)
+            s.pr_target_depth_mm = round(float(p.target_depth_mm), 1)
+            s.pr_locked = bool(p.in_bone)
+            for view, carm in p.carms.items():
+                for f in CARM_FIELDS:
+                    s[f"pr_{view}_{f}"] = round(float(getattr(carm, f)), 1)
+            s.pr_cement_ml = round(float(p.cement_ml), 1)
+            s.pr_feedback, s.pr_alert = _feedback(p, report)
+            if images:
+                s.pr_images = self._images()
+            s.pr_shots = int(p.shots)
+        if self.active and self.app._mode == "practice":
+            self.show(camera=camera)
+
+    def _images(self) -> list[dict]:
+        p = self.practice
+        out = []
+        for view, image in p.images().items():
+            c = p.carms[view]
+            angles = f"{c.lao_deg:+.0f}\u00b0 rotation, {c.cranial_deg:+.0f}\u00b0 tilt"
+            out.append({"view": view, "src": data_url(image),
+                        "alt": f"Fluoroscopy {VIEW_NAMES[view]} ({angles})",
+                        "caption": f"{VIEW_NAMES[view]} \u00b7 {angles}"})
+        return out
+
+    def show(self, *, camera: bool = False) -> None:
+        """Draw the practice in 3D: the fractured level, the student's needle, the cement."""
+        p = self.practice
+        if p is None or self._model is None:
+            return
+        frame = self._model.frame({"fracture.t": 1.0})
+        meshes = dict(frame.meshes)
+        needle = p.needle()
+        if needle is not None:
+            from vp3d.session import needle_mesh
+
+            meshes["needle 1"] = needle_mesh(needle)
+        if self.app.state.pr_show_planned:
+            from vp3d.session import needle_mesh
+
+            meshes["needle 2"] = needle_mesh(p.planned_needle())
+        cement = p.cement_mesh()
+        if cement is not None:
+            meshes["cement"] = cement
+        scene = self.app.scene3d
+        scene.apply(replace(frame, meshes=meshes), VISIBLE)
+        if camera:
+            from vp3d.storyboard import Camera
+
+            scene.place_camera(Camera(preset="oblique"))
+        self.app.ctrl.view_update()
+        if camera:
+            self.app.ctrl.view_push_camera()
+
+
+def _feedback(p: Any, report: Any) -> tuple[list[dict], str]:
+    """Lines for the readout panel (``{"text", "kind"}``) and the breach alert, if any."""
+    lines = [{"text": f"Depth {p.depth_mm:.0f} mm of {p.target_depth_mm:.0f} mm planned", "kind": "info"}]
+    alert = ""
+    if p.depth_mm <= 0:
+        lines.append({"text": "Needle at the skin: aim, then advance", "kind": "info"})
+    else:
+        lines.append({"text": f"Tip {report.tip_to_target_mm:.1f} mm from the target", "kind": "info"})
+        if report.tip_in_body:
+            lines.append({"text": "Tip in the vertebral body", "kind": "good"})
+        if report.wall_clearance_mm != float("inf"):
+            kind = "good" if report.wall_clearance_mm > 1.0 else "warning"
+            if report.breach is None:
+                lines.append({"text": f"Pedicle wall clearance {report.wall_clearance_mm:.1f} mm", "kind": kind})
+    if report.breach:
+        alert = (f"{report.breach.capitalize()} pedicle wall breached "
+                 f"({-report.wall_clearance_mm:.1f} mm through the cortex)")
+        if report.breach == "medial":
+            alert += ": the spinal canal is next. Withdraw and re-aim."
+        else:
+            alert += ". Withdraw and re-aim."
+    elif report.medial_line_crossed_early:
+        alert = ("On AP the tip is medial to the pedicle's inner edge before, on lateral, it has "
+                 "reached the back of the vertebral body: it may be in the spinal canal.")
+    if p.cement_ml > 0:
+        leaks = [leak for leak in p.leaks() if leak.volume_ml >= 0.01]
+        lines.append({"text": f"Cement {p.cement_ml:.1f} mL", "kind": "info"})
+        for leak in leaks:
+            lines.append({"text": f"Leak ({leak.kind}): {leak.volume_ml:.2f} mL", "kind": "warning"})
+        if not leaks:
+            lines.append({"text": "No cement leak", "kind": "good"})
+    lines.append({"text": f"Fluoroscopy images taken: {p.shots}", "kind": "info"})
+    return lines, alert
+
+
+def _score_dict(score: Any) -> dict:
+    return {"items": [{"name": i.name, "value": i.value, "good": i.good, "verdict": i.verdict,
+                       "reference": i.reference} for i in score.items],
+            "summary": getattr(score, "summary", "")}

@@ -1,0 +1,164 @@
+"""Widgets of the student practice (state and handlers in :mod:`vp3d.app.practice_panel`).
+
+Three places on the page: the controls replace the step list, the feedback sits over the 3D
+view, and the AP and lateral images (drag on them to aim) replace the story's fluoroscopy.
+Every control is a real button or slider with a label, so the practice works by keyboard.
+"""
+
+from __future__ import annotations
+
+from trame.widgets import html
+from trame.widgets import vuetify3 as v3
+
+from vp3d.app.practice_panel import ADVANCE_STEPS_MM, AIM_FIELDS
+
+#: Slider ranges shown on the page (the engine accepts these and says so outside them).
+CARM_SLIDERS = {
+    "ap": {"lao_deg": (-40, 40, "Oblique rotation"), "cranial_deg": (-30, 30, "Cranial (+) / caudal (\u2212) tilt")},
+    "lateral": {"lao_deg": (60, 120, "Rotation (90 = true lateral)"),
+                "cranial_deg": (-30, 30, "Cranial (+) / caudal (\u2212) tilt")},
+}
+BUSY = "building || !pr_ready"
+
+
+def controls() -> None:
+    """The practice's left column: needle aim, advance, C-arm, cement, score."""
+    with html.Div(classes="vp3d-practice", id="vp3d-practice",
+                  __properties=[("aria_label", "aria-label")], aria_label="Needle practice controls"):
+        html.H2("Needle", classes="vp3d-practice-h")
+        with v3.VBtnToggle(model_value=("pr_side",), mandatory=True, density="compact",
+                           color="primary", divided=True, variant="outlined", id="vp3d-pr-side",
+                           update_modelValue="trigger('practice_side', [$event])",
+                           disabled=(BUSY + " || pr_locked",)):
+            v3.VBtn("Right pedicle", value="right", id="vp3d-pr-side-right")
+            v3.VBtn("Left pedicle", value="left", id="vp3d-pr-side-left")
+        html.Div("Withdraw the needle out of the bone to re-aim it.", v_if="pr_locked",
+                 classes="vp3d-hint", id="vp3d-pr-locked")
+        for name, (label, unit) in AIM_FIELDS.items():
+            v3.VSlider(
+                v_model=(f"pr_{name}",),
+                min=(f"(pr_ranges.{name} || [0, 1])[0]",),
+                max=(f"(pr_ranges.{name} || [0, 1])[1]",),
+                step=0.5,
+                label=label,
+                thumb_label=True,
+                density="compact",
+                hide_details=True,
+                disabled=(BUSY + " || pr_locked",),
+                end="trigger('practice_aim', ['" + name + "', $event])",
+                keyup=f"utils.get('vp3d').isSliderKey($event) && trigger('practice_aim', ['{name}', pr_{name}])",
+                id=f"vp3d-pr-{name.replace('_', '-')}",
+                classes="vp3d-pr-slider",
+            )
+            html.Div(f"{{{{ Number(pr_{name}).toFixed(1) }}}}{unit} \u00b7 planned "
+                     f"{{{{ (pr_planned.{name} ?? 0).toFixed(1) }}}}{unit}",
+                     classes="vp3d-pr-value")
+        v3.VSwitch(model_value=("pr_show_planned",), label="Show the planned path", density="compact",
+                   hide_details=True, color="primary", id="vp3d-pr-planned", disabled=(BUSY,),
+                   update_modelValue="trigger('practice_planned', [!!$event])")
+
+        html.H2("Advance", classes="vp3d-practice-h")
+        with html.Div(classes="vp3d-pr-row"):
+            v3.VBtn("Withdraw 5 mm", variant="tonal", id="vp3d-pr-withdraw", disabled=(BUSY + " || pr_depth_mm <= 0",),
+                    click="trigger('practice_advance', [-5])", prepend_icon="mdi-arrow-up")
+            for mm in ADVANCE_STEPS_MM:
+                v3.VBtn(f"+{mm:g} mm", variant="flat", color="primary", disabled=(BUSY,),
+                        click=f"trigger('practice_advance', [{mm:g}])", id=f"vp3d-pr-advance-{mm:g}",
+                        __properties=[("aria_label", "aria-label")], aria_label=f"Advance {mm:g} mm")
+        v3.VProgressLinear(model_value=("Math.min(100, 100 * pr_depth_mm / Math.max(pr_target_depth_mm, 1))",),
+                           height=8, rounded=True, color="primary", classes="my-1",
+                           __properties=[("aria_label", "aria-label")], aria_label="Depth towards the target")
+
+        html.H2("C-arm", classes="vp3d-practice-h")
+        for view, fields in CARM_SLIDERS.items():
+            html.Div("AP view" if view == "ap" else "Lateral view", classes="vp3d-pr-sub")
+            for name, (low, high, label) in fields.items():
+                v3.VSlider(
+                    v_model=(f"pr_{view}_{name}",), min=low, max=high, step=1, label=label,
+                    thumb_label=True, density="compact", hide_details=True, disabled=(BUSY,),
+                    end=f"trigger('practice_carm', ['{view}', '{name}', $event])",
+                    keyup=f"utils.get('vp3d').isSliderKey($event) && trigger('practice_carm', ['{view}', '{name}', pr_{view}_{name}])",
+                    id=f"vp3d-pr-carm-{view}-{name.replace('_', '-')}", classes="vp3d-pr-slider",
+                )
+        html.Div("Images taken: {{ pr_shots }}", classes="vp3d-pr-value", id="vp3d-pr-shots")
+
+        html.H2("Cement", classes="vp3d-practice-h")
+        with html.Div(classes="vp3d-pr-row"):
+            v3.VBtn("Inject 0.5 mL", prepend_icon="mdi-needle", color="primary", variant="flat",
+                    disabled=(BUSY,), click="trigger('practice_inject', [0.5])", id="vp3d-pr-inject")
+            html.Span("{{ pr_cement_ml.toFixed(1) }} mL", classes="vp3d-pr-ml", id="vp3d-pr-ml")
+        with html.Div(classes="vp3d-pr-row mt-2"):
+            v3.VBtn("Finish and score", prepend_icon="mdi-clipboard-check-outline", variant="tonal",
+                    disabled=(BUSY,), click="trigger('practice_score')", id="vp3d-pr-score")
+            v3.VBtn("Start over", prepend_icon="mdi-restart", variant="text", disabled=(BUSY,),
+                    click="trigger('practice_reset')", id="vp3d-pr-reset")
+
+
+def feedback() -> None:
+    """Readouts and the breach alert, over the 3D view."""
+    with html.Div(v_if="mode === 'practice' && pr_feedback.length", classes="vp3d-overlay vp3d-readouts",
+                  id="vp3d-pr-feedback", __properties=[("aria_live", "aria-live")], aria_live="polite"):
+        html.Div("{{ line.text }}", v_for="line in pr_feedback", key="line.text",
+                 classes=("'vp3d-fb-' + line.kind",))
+    v3.VAlert(v_if="mode === 'practice' && pr_alert", text=("pr_alert",), type="error",
+              prominent=True, density="compact", id="vp3d-pr-alert", icon="mdi-alert-octagon",
+              __properties=[("role", "role")], role="alert",
+              style="position: absolute; z-index: 3; top: 12px; left: 50%; transform: translateX(-50%);"
+                    " width: min(560px, 86%);")
+
+
+def guidance() -> None:
+    """What to do, in the narration column (clinical language, sourced)."""
+    with html.Section(v_if="mode === 'practice'", classes="vp3d-narration", id="vp3d-pr-guide",
+                      __properties=[("aria_label", "aria-label")], aria_label="Practice guide"):
+        html.H2("Transpedicular needle practice")
+        with html.Ol(classes="vp3d-pr-guide"):
+            html.Li("Aim on the images: drag sideways on the AP view to turn the needle medially or "
+                    "laterally, up or down on the lateral view to tilt it; or use the sliders.")
+            html.Li("Advance in small steps and check both views after each one; the needle is placed "
+                    "under fluoroscopy in two planes, AP and lateral.\u00b9")
+            html.Li("On AP the tip must stay lateral to the inner edge of the pedicle's oval until, "
+                    "on lateral, it has passed the back wall of the vertebral body.\u00b9")
+            html.Li("Stop in the anterior part of the body, then inject in 0.5 mL steps and watch "
+                    "for cement leaving the bone. About 2 mL restored strength and about 4 mL "
+                    "stiffness in cadaveric thoracolumbar vertebrae.\u00b2")
+            html.Li("Each new image counts, as fluoroscopy time and dose would.")
+        with html.Div(classes="vp3d-sources"):
+            html.Strong("Sources")
+            with html.Ol():
+                html.Li("Mathis et al., AJNR Am J Neuroradiol 2001;22(2):373-381.")
+                html.Li("Belkoff et al., Spine 2001;26(14):1537-1541.")
+
+
+def images() -> None:
+    """AP and lateral images of the practice; drag on one to aim."""
+    with html.Div(v_if="mode === 'practice' && pr_images.length", classes="vp3d-fluoro vp3d-pr-fluoro",
+                  id="vp3d-pr-fluoro"):
+        with html.Figure(v_for="item in pr_images", key="item.view"):
+            html.Img(src=("item.src",), alt=("item.alt",), width=256, height=256, draggable="false",
+                     classes=("'vp3d-aim vp3d-pr-' + item.view",),
+                     pointerdown="utils.get('vp3d').aimDrag($event, item.view, trigger)")
+            html.Figcaption("{{ item.caption }}")
+
+
+def score_dialog() -> None:
+    """The end-of-practice summary against what the literature calls good."""
+    with v3.VDialog(model_value=("!!pr_score",), max_width=760, id="vp3d-pr-score-dialog",
+                    update_modelValue="$event || (pr_score = null)"):
+        with v3.VCard(v_if="pr_score", title="Your practice, scored", id="vp3d-pr-score-card"):
+            with v3.VCardText():
+                html.P("{{ pr_score.summary }}", v_if="pr_score.summary")
+                with v3.VTable(density="compact"):
+                    with html.Thead():
+                        with html.Tr():
+                            for head in ("", "You", "What is good", "Verdict", "Reference"):
+                                html.Th(head)
+                    with html.Tbody():
+                        with html.Tr(v_for="item in pr_score.items", key="item.name"):
+                            html.Td("{{ item.name }}")
+                            html.Td("{{ item.value }}")
+                            html.Td("{{ item.good }}")
+                            html.Td("{{ item.verdict }}", classes=("'vp3d-verdict-' + item.verdict.split(' ')[0]",))
+                            html.Td("{{ item.reference }}", classes="vp3d-ref")
+            with v3.VCardActions():
+                v3.VBtn("Close", click="pr_score = null", id="vp3d-pr-score-close")
