@@ -33,7 +33,7 @@ BAD_TRIGGERS = [
     ("go_step", [{"a": 1}], "step index"),
     ("go_step", [None], "step index"),
     ("go_step", [True], "step index"),
-    ("go_step", [], "go_step"),  # missing argument
+    ("go_step", [], "go step: takes index; got 0 values"),  # missing argument
     ("seek", [NAN], "time"),
     ("seek", [LONG], "time"),
     ("seek", [{"t": 1}], "time"),
@@ -41,17 +41,17 @@ BAD_TRIGGERS = [
     ("seek", [[]], "time"),
     ("seek", [-1e9], None),  # a number out of range: clamped into the step, no harm
     ("seek", [1e9], None),
-    ("next_step", [1, 2, 3], "next_step"),  # extra arguments
-    ("previous_step", [LONG], "previous_step"),
-    ("toggle_play", [{"x": 1}], "toggle_play"),
+    ("next_step", [1, 2, 3], "next step: takes no values; got 3 values"),  # extra arguments
+    ("previous_step", [LONG], "previous step: takes no values"),
+    ("toggle_play", [{"x": 1}], "toggle play: takes no values"),
     ("url_params", [None], "Link"),
     ("url_params", [12345], "Link"),
     ("url_params", [[1, 2]], "Link"),
     ("url_params", ["?level=L7&grade=1e9&kind=" + LONG[:2000] + "&step=-3"], "level must be one of"),
     ("url_params", [{"level": ["L1"], "grade": {"a": 1}}], "Link"),
     ("url_params", ["?" + LONG], None),  # an unknown parameter: ignored
-    ("save_picture", [LONG], "save_picture"),
-    ("activity", [{"x": 1}], "activity"),
+    ("save_picture", [LONG], "save picture: takes no values"),
+    ("activity", [{"x": 1}], "activity: takes no values"),
 ]
 
 #: (state key, value, a word the page's message must contain)
@@ -77,6 +77,9 @@ BAD_STATES = [
     ("step_index", None, "step"),
     ("step_count", -1, "step"),
     ("playing", "yes", "play"),
+    ("mode", "admin", "mode must be one of"),
+    ("mode", ["quiz"], "mode must be one of"),
+    ("mode", "practice", "for the student audience"),
 ]
 
 #: Unknown keys and unknown triggers: the server ignores or refuses them and keeps the session.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import inspect
 import logging
 import threading
 import time
@@ -62,8 +63,15 @@ def _default_model_factory(choices, progress=None):
 def _session_boundary(method: Callable[..., Any]) -> Callable[..., Any]:
     """Run a handler so that any error becomes a message on the page, not a dead session."""
 
+    signature = inspect.signature(method)
+
     @functools.wraps(method)
     def guarded(self: VertebroplastyApp, *args: Any, **kwargs: Any) -> Any:
+        try:
+            signature.bind(self, *args, **kwargs)
+        except TypeError:
+            self.show_error(wrong_values_message(method.__name__, signature, args, kwargs))
+            return None
         try:
             return method(self, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - this is the session boundary
@@ -72,6 +80,14 @@ def _session_boundary(method: Callable[..., Any]) -> Callable[..., Any]:
             return None
 
     return guarded
+
+
+def wrong_values_message(name: str, signature: inspect.Signature, args: tuple, kwargs: dict) -> str:
+    """A page call with the wrong values, in words: what the action takes and what came."""
+    params = [p for p in signature.parameters.values() if p.name != "self"]
+    wanted = ", ".join(p.name.replace("_", " ") for p in params) or "no values"
+    got = len(args) + len(kwargs)
+    return f"{name.strip('_').replace('_', ' ')}: takes {wanted}; got {got} value{'s' if got != 1 else ''}"
 
 
 def _message(exc: BaseException) -> str:
@@ -189,6 +205,12 @@ class VertebroplastyApp(TrameApp):
         s.error_message, s.notices = "", []
         s.applied_query = None  # the page URL's query once applied (tests wait for it)
         s.mode = "story"
+        s.free_camera = False
+        s.camera_presets = [{"title": "Overview", "value": "overview"},
+                            {"title": "From behind", "value": "posterior"},
+                            {"title": "Lateral", "value": "lateral"},
+                            {"title": "Oblique", "value": "oblique"},
+                            {"title": "Close up", "value": "close_level"}]
         s.mode_options = [{"title": "Story", "value": "story", "icon": "mdi-play-box-outline"},
                           {"title": "Practice", "value": "practice", "icon": "mdi-needle"},
                           {"title": "Quiz", "value": "quiz", "icon": "mdi-help-circle-outline"}]
@@ -383,7 +405,8 @@ class VertebroplastyApp(TrameApp):
         self.scene3d.apply(frame, step.visible, section=Scene3D.is_section(step.camera))
         orbit = float(values.get("camera.orbit_deg", 0.0))
         orbiting = any(a.param == "camera.orbit_deg" for a in step.animate)
-        if camera or orbiting:
+        free = bool(self.state.free_camera) and self.choice.audience == "student"
+        if (camera or orbiting) and not free:
             self.scene3d.place_camera(step.camera, orbit)
         ml_shown = step.final_value("cement.ml") or 0.0
         cement_visible = step.visible.get("cement", "hidden") != "hidden"
@@ -399,7 +422,7 @@ class VertebroplastyApp(TrameApp):
         self._last_frame = frame
         self.frame_count += 1
         self.ctrl.view_update()
-        if camera or orbiting:
+        if (camera or orbiting) and not free:
             self.ctrl.view_push_camera()
 
     def _readouts(self, frame: Any, step: Any) -> list[str]:
@@ -596,6 +619,22 @@ class VertebroplastyApp(TrameApp):
             return {}
         name = f"vp3d-{self.choice.level}-step{self.state.step_index + 1}.png"
         return {"url": "data:image/png;base64," + base64.b64encode(png).decode(), "name": name}
+
+    @trigger("camera_preset")
+    @_session_boundary
+    def camera_preset(self, name: Any) -> None:
+        """Look from one of the named directions (the camera stays free afterwards)."""
+        from vp3d.storyboard import CAMERA_PRESETS, Camera
+
+        self._activity()
+        names = [p["value"] for p in self.state.camera_presets]
+        if not isinstance(name, str) or name not in names:
+            raise ValueError(f"view must be one of {', '.join(names)}, got {story.shown(name)}")
+        if self.model is None:
+            return
+        self.scene3d.place_camera(Camera(preset=name))
+        self.ctrl.view_update()
+        self.ctrl.view_push_camera()
 
     @trigger("activity")
     @_session_boundary

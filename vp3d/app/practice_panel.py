@@ -9,6 +9,7 @@ the controls put back to what the engine holds.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 from dataclasses import replace
@@ -86,19 +87,21 @@ class PracticePanel:
         s.pr_show_planned = False
 
     def _guard(self, handler):
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            from vp3d.app.core import _message
+        signature = inspect.signature(handler)
 
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            from vp3d.app.core import _message, wrong_values_message
+
+            try:
+                signature.bind(*args, **kwargs)
+            except TypeError:
+                self.app.show_error(wrong_values_message(handler.__name__, signature, args, kwargs))
+                return None
             try:
                 self.app._activity()
                 if self.practice is None:
                     raise ValueError("practice is not ready yet: open Practice once the model is built")
                 result = handler(*args, **kwargs)
-            except TypeError as exc:
-                logger.info("vp3d practice: bad call %s: %s", handler.__name__, exc)
-                self.app.show_error(f"{handler.__name__.replace('_', ' ')}: wrong number of values")
-                self._publish()
-                return None
             except Exception as exc:  # noqa: BLE001 - session boundary
                 logger.info("vp3d practice: %s refused: %s", handler.__name__, exc)
                 self.app.show_error(_message(exc))

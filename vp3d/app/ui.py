@@ -96,6 +96,8 @@ html, body { overflow: hidden; }
 .vp3d-legend { bottom: 12px; left: 12px; font-size: .8rem; }
 .vp3d-swatch { display: inline-block; width: 12px; height: 12px; border-radius: 3px; margin-right: 8px; }
 .vp3d-level { top: 12px; left: 12px; font-size: 1em; }
+.vp3d-camera { top: 64px; left: 12px; display: flex; flex-direction: column; gap: 4px; padding: 4px 10px; font-size: .85rem; }
+.vp3d-camera .v-switch .v-label { font-size: .85rem; color: #fff; opacity: 1; }
 .vp3d-building { inset: 0; margin: auto; width: min(420px, 80%); height: fit-content; text-align: center; padding: 18px; }
 .vp3d-modes { flex: 0 0 auto; }
 .vp3d-main { position: relative; }
@@ -222,6 +224,19 @@ def _view(ctrl, app) -> None:
             html.Span("Cement ", classes="text-body-2")
             html.Span("{{ cement_ml_text }}", id="vp3d-ml")
         practice_ui.feedback()
+        with html.Div(v_if="audience === 'student' && !kiosk && scene_ready", classes="vp3d-overlay vp3d-camera",
+                      id="vp3d-camera", __properties=_aria(role="", aria_label=""), role="group",
+                      aria_label="3D view"):
+            v3.VSwitch(v_model=("free_camera",), label="Free camera", density="compact", hide_details=True,
+                       color="primary", id="vp3d-free-camera", v_if="mode === 'story'")
+            with v3.VMenu(location="bottom end"):
+                with v3.Template(v_slot_activator="{ props }"):
+                    v3.VBtn("View from", v_bind="props", variant="tonal", size="small",
+                            prepend_icon="mdi-camera-switch-outline", id="vp3d-view-from")
+                with v3.VList(density="compact"):
+                    v3.VListItem(v_for="p in camera_presets", key="p.value", title=("p.title",),
+                                 click="trigger('camera_preset', [p.value])",
+                                 id=("'vp3d-view-' + p.value",))
         with html.Div(v_if="readouts.length && mode === 'story'", classes="vp3d-overlay vp3d-readouts", id="vp3d-readouts"):
             html.Div("{{ line }}", v_for="line in readouts", key="line")
         with html.Div(v_if="legend.length && audience === 'student'", classes="vp3d-overlay vp3d-legend",
