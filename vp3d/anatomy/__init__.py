@@ -8,6 +8,8 @@ from vp3d.anatomy.spine import (
     build_vertebra,
     level_transforms,
 )
+from vp3d.anatomy.parts import PART_NAMES, label_vertebra_points, part_anchors
 from vp3d.morphometry import LEVELS
 
-__all__ = ["LEVELS", "Part", "Spine", "Vertebra", "build_spine", "build_vertebra", "level_transforms"]
+__all__ = ["LEVELS", "PART_NAMES", "Part", "Spine", "Vertebra", "build_spine", "build_vertebra",
+           "label_vertebra_points", "level_transforms", "part_anchors"]

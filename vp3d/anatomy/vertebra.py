@@ -50,6 +50,22 @@ class Landmarks:
     spinous_tip_mm: np.ndarray = field(default_factory=lambda: np.zeros(3))
     # Basivertebral vein: from the foramen in the middle of the posterior wall into the body.
     basivertebral_vein_mm: tuple = ()
+    #: The primitives the bone is the union of, each named by its anatomical part (see
+    #: :data:`PART_KEYS`), for labelling the surface (``vp3d.anatomy.parts``).
+    primitives: list["NamedPrimitive"] = field(default_factory=list)
+
+
+#: Anatomical parts a vertebra's primitives belong to (``vp3d.anatomy.parts`` names them).
+PART_KEYS = ("body", "pedicle", "lamina", "spinous", "transverse", "articular")
+
+
+@dataclass(frozen=True)
+class NamedPrimitive:
+    """One primitive of a vertebra's union: its part, its side (0 right, 1 left, -1 midline)."""
+
+    part: str
+    side: int
+    shape: Shape
 
 
 SIDES = (1.0, -1.0)  # right (+x), left (-x)
@@ -148,6 +164,11 @@ def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shap
     y_lam = -D / 2 - Cd - lamina_t / 2 + 0.5
     arch: list[Shape] = []
 
+    def add(part: str, side: int, shape: Shape) -> Shape:
+        arch.append(shape)
+        marks.primitives.append(NamedPrimitive(part, side, shape))
+        return shape
+
     for k, side in enumerate(SIDES):
         isthmus, axis, post = pedicle_geometry(m, side)
         marks.pedicle_isthmus_mm.append(isthmus)
@@ -155,41 +176,41 @@ def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shap
         marks.pedicle_posterior_mm.append(post)
         front = isthmus + axis * (0.4 * Cd + 7.0)
         pw, ph = m.pedicle_width_mm, m.pedicle_height_mm
-        arch.append(Rod(post - axis * 2.0, front, (pw, pw), (ph, ph), side=[1.0, 0.0, 0.0]))
+        add("pedicle", k, Rod(post - axis * 2.0, front, (pw, pw), (ph, ph), side=[1.0, 0.0, 0.0]))
         # Articular pillar (pars) joining pedicle, lamina and the articular processes.
         pillar_lo = np.array([post[0], post[1] - 1.0, z_lam + 1.0])
         pillar_hi = np.array([post[0], post[1] - 1.0, isthmus[2] + ph / 2 - 1.0])
-        arch.append(Rod(pillar_lo, pillar_hi, (pw + 2.0, pw + 1.0), (8.0, 8.0), side=[1, 0, 0]))
+        # The pars interarticularis, counted with the lamina.
+        add("lamina", k, Rod(pillar_lo, pillar_hi, (pw + 2.0, pw + 1.0), (8.0, 8.0), side=[1, 0, 0]))
         # Lamina: from the pillar to the midline behind the canal.
         lam_out = np.array([post[0] * 0.9, post[1] - 1.5, z_lam])
         lam_mid = np.array([0.0, y_lam, z_lam])
-        arch.append(Rod(lam_out, lam_mid, (lamina_t, lamina_t), (lamina_h, lamina_h),
-                        side=np.cross([0, 0, 1.0], lam_mid - lam_out), cap_mm=lamina_t / 2))
+        add("lamina", k, Rod(lam_out, lam_mid, (lamina_t, lamina_t), (lamina_h, lamina_h),
+                             side=np.cross([0, 0, 1.0], lam_mid - lam_out), cap_mm=lamina_t / 2))
         # Transverse process: lateral (lumbar) or posterolateral and up (thoracic).
         half_span = m.transverse_process_span_mm / 2
         reach = half_span - abs(post[0])
         if lumbar:
             tip = np.array([side * (half_span - 2.0), post[1] + 2.0, isthmus[2]])
-            arch.append(Rod([post[0], post[1], isthmus[2]], tip, (5.0, 3.5), (11.0, 7.0),
-                            side=[0, 1.0, 0]))
+            add("transverse", k, Rod([post[0], post[1], isthmus[2]], tip, (5.0, 3.5), (11.0, 7.0),
+                                     side=[0, 1.0, 0]))
         else:
             tip = np.array([side * (half_span - 4.0), post[1] - 0.45 * reach, isthmus[2] + 3.0])
-            arch.append(Rod([post[0], post[1], isthmus[2]], tip, (7.0, 8.0), (10.0, 10.0),
-                            side=[0, 1.0, 0]))
+            add("transverse", k, Rod([post[0], post[1], isthmus[2]], tip, (7.0, 8.0), (10.0, 10.0),
+                                     side=[0, 1.0, 0]))
         # Superior articular process: plate on the lower side of the joint above.
         joint = superior_joint(m, side)
         marks.superior_joints.append(joint)
         sap = _facet_plate(joint, -1.0, m)
-        arch.append(sap)
+        add("articular", k, sap)
         # Connectors end behind their plate (away from the joint) so they never cross it.
-        arch.append(Rod(pillar_hi + [0, 0, -2.0], sap.b,
-                        (6.0, 5.0), (8.0, 8.0), side=[1, 0, 0]))
+        add("articular", k, Rod(pillar_hi + [0, 0, -2.0], sap.b,
+                                (6.0, 5.0), (8.0, 8.0), side=[1, 0, 0]))
         # Inferior articular process: plate on the upper side of the joint below.
         iap = _facet_plate(lower_joints[k], +1.0, m)
-        arch.append(iap)
+        add("articular", k, iap)
         root = np.array([post[0] * 0.75, post[1] - 2.5, z_lam - lamina_h / 2 + 4.0])
-        arch.append(Rod(root, iap.b, (6.0, 5.0),
-                        (8.0, 8.0), side=[1, 0, 0]))
+        add("articular", k, Rod(root, iap.b, (6.0, 5.0), (8.0, 8.0), side=[1, 0, 0]))
 
     # Spinous process: from the lamina junction, inclined caudally by the table's angle.
     psi = np.radians(m.spinous_process_inclination_deg)
@@ -199,10 +220,11 @@ def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shap
     marks.spinous_tip_mm = tip
     heights = (0.7 * Hp, 0.55 * Hp) if lumbar else (10.0, 7.0)
     cap = 3.5
-    arch.append(Rod(base - direction * 3.0, tip - direction * cap, (5.0, 6.5), heights,
-                    side=[1.0, 0, 0], cap_mm=cap))
+    add("spinous", -1, Rod(base - direction * 3.0, tip - direction * cap, (5.0, 6.5), heights,
+                           side=[1.0, 0, 0], cap_mm=cap))
 
     body = body_shape(m)
+    marks.primitives.insert(0, NamedPrimitive("body", -1, body))
     bone: Shape = Union([body, Union(arch, JOIN_BLEND_MM)], JOIN_BLEND_MM)
     bone = Subtract(bone, _rib_facets(m, body))
     canal = Rod([0.0, -D / 2 - Cd / 2, -80.0], [0.0, -D / 2 - Cd / 2, 80.0], (Cw, Cw), (Cd, Cd),

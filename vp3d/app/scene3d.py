@@ -19,10 +19,12 @@ import numpy as np
 import pyvista as pv
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (OpenGL implementations of the classes below)
 from vtkmodules.util import numpy_support
+from vtkmodules.vtkCommonCore import vtkUnsignedCharArray
 from vtkmodules.vtkCommonDataModel import vtkPolyData
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer, vtkRenderWindow
 
+from vp3d.anatomy.parts import CORD_NAME, DISC_NAME, PART_NAMES
 from vp3d.storyboard import CAMERA_PRESETS, Camera
 
 
@@ -53,6 +55,12 @@ KIND_GROUP = {"vertebra": "vertebrae", "disc": "discs", "nucleus": "nuclei", "co
 TOOL_PARTS = {"needle 1": "needle", "needle 2": "needle", "cement": "cement",
               "balloon 1": "balloon", "balloon 2": "balloon"}
 BACKGROUND = "#1d232c"
+#: Colours of the vertebra's parts when labels are on, in the order of ``PART_NAMES``: the
+#: Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"), told apart with every
+#: common colour-vision deficiency; its sky blue is left out (too near the discs' blue).
+PART_COLORS: tuple[str, ...] = ("#e69f00", "#0072b2", "#009e73", "#cc79a7", "#d55e00", "#f0e442")
+#: Name of the per-point colour array sent with a labelled vertebra.
+PART_COLOR_ARRAY = "PartColors"
 
 
 def rgb(hex_color: str) -> tuple[float, float, float]:
@@ -102,17 +110,37 @@ class Scene3D:
         self._data: dict[str, vtkPolyData] = {}
         self._matrices: dict[str, vtkMatrix4x4] = {}
         self._retired: list = []
+        # Part labels: the scene's intact vertebra points (labels are computed from them once
+        # per scene and reused for every frame, the fracture moving points, not reordering
+        # them), each labelled actor's colour array (kept for life, like the data), anchors.
+        self._levels: dict[str, str] = {}  # vertebra actor name -> level
+        self._intact_points: dict[str, np.ndarray] = {}
+        self._part_labels: dict[str, np.ndarray] = {}
+        self._part_colors: dict[str, vtkUnsignedCharArray] = {}
+        self._anchors: dict[str, list] = {}
+        self._soft_points: dict[str, np.ndarray] = {}  # disc / cord actor -> intact points
+        self.labels_on = False
+        self.labels_level: str | None = None
+        self.labels_neighbours = 0
+        self._painted: set[str] = set()  # levels coloured by part
 
     # -------------------------------------------------------------- building
     def load(self, parts, level: str, level_centre_mm) -> None:
         """Replace every actor with the engine's scene ``parts`` around ``level``."""
-        self._retired.append((dict(self.actors), dict(self._data), dict(self._matrices)))
+        self._retired.append((dict(self.actors), dict(self._data), dict(self._matrices),
+                              dict(self._part_colors)))
         self.renderer.RemoveAllViewProps()
         self.actors.clear()
         self._data.clear()
         self._matrices.clear()
         self.groups.clear()
         self._moved.clear()
+        self._levels.clear()
+        self._intact_points.clear()
+        self._part_labels.clear()
+        self._part_colors.clear()
+        self._anchors.clear()
+        self._soft_points.clear()
         self.level = level
         low, high = np.full(3, np.inf), np.full(3, -np.inf)
         for part in parts:
@@ -123,8 +151,14 @@ class Scene3D:
             if part.kind == "vertebra":
                 b = np.asarray(part.mesh.bounds)
                 low, high = np.minimum(low, b[0::2]), np.maximum(high, b[1::2])
+                self._levels[part.name] = part.level
+                self._intact_points[part.name] = np.array(part.mesh.points, dtype=float)
+            elif part.kind in ("disc", "cord"):
+                self._soft_points[part.name] = np.array(part.mesh.points, dtype=float)
         self.level_centre = np.asarray(level_centre_mm, dtype=float)
         self.spine_centre = (low + high) / 2 if np.isfinite(low).all() else self.level_centre
+        if self.labels_on:  # labels stay on for the new scene, on its treated level
+            self.set_part_labels(True, level, neighbours=self.labels_neighbours)
 
     def _add(self, name: str, group: str, mesh: pv.PolyData | None) -> vtkActor:
         mapper = vtkPolyDataMapper()
@@ -159,6 +193,7 @@ class Scene3D:
                 self._add(name, TOOL_PARTS[name], None)
             if name in self.actors:
                 self._data[name].ShallowCopy(light_polydata(mesh))
+                self._paint_parts(name)
                 self._data[name].Modified()
         moved = set(frame.transforms)
         for name in moved | self._moved:
@@ -195,6 +230,182 @@ class Scene3D:
 
     def visible_groups(self) -> set[str]:
         return {self.groups[n] for n, a in self.actors.items() if a.GetVisibility()}
+
+    # -------------------------------------------------------------- part labels
+    def set_part_labels(self, on: bool, level: str | None = None, *, neighbours: int = 0) -> None:
+        """Colour the vertebra ``level`` (default: the treated level) and ``neighbours`` levels on
+        each side of it by anatomical part (:data:`PART_COLORS`), or, ``on`` false, give every
+        vertebra its usual look back. Discs and the thecal sac keep their looks.
+
+        The parts are found once per scene and reused for every frame (a fracture moves the
+        points of a mesh but keeps their order). Raises ``ValueError`` when ``level`` is not a
+        vertebra of the scene.
+        """
+        if not on:
+            self.labels_on = False
+            for name in self._levels:
+                self._paint_parts(name)
+            return
+        order = list(self._levels.values())  # cranial to caudal, as loaded
+        level = self.level if level is None else str(level).strip().upper()
+        if level not in order:
+            raise ValueError(f"level must be one of the scene's vertebrae ({', '.join(order)}), "
+                             f"got {level!r}")
+        if int(neighbours) < 0:
+            raise ValueError(f"neighbours must be 0 or more, got {neighbours!r}")
+        i = order.index(level)
+        self._painted = set(order[max(i - int(neighbours), 0): i + int(neighbours) + 1])
+        self.labels_on, self.labels_level, self.labels_neighbours = True, level, int(neighbours)
+        for name in self._levels:
+            self._paint_parts(name)
+
+    def _paint_parts(self, name: str) -> None:
+        """Give actor ``name`` its part colours (labels on, a painted level) or its uniform look."""
+        if name not in self._levels:
+            return
+        data = self._data[name]
+        mapper = self.actors[name].GetMapper()
+        n = data.GetNumberOfPoints()
+        painted = (self.labels_on and self._levels[name] in self._painted
+                   and n == len(self._intact_points[name]))
+        # Off: no active scalars at all, or the browser may colour through a lookup table.
+        colours = self._colors_of(name) if painted else None
+        if data.GetPointData().GetScalars() is not colours:  # untouched meshes are not re-sent
+            data.GetPointData().SetScalars(colours)
+            data.Modified()
+        mapper.SetScalarVisibility(painted)
+        if painted:
+            mapper.SetScalarModeToUsePointData()
+            # The colours are the RGB values themselves: never mapped through a lookup table.
+            mapper.SetColorModeToDirectScalars()
+        else:
+            mapper.SetScalarModeToDefault()
+            mapper.SetColorModeToDefault()
+
+    def _labels_of(self, name: str) -> np.ndarray:
+        if name not in self._part_labels:
+            from vp3d.anatomy.parts import label_vertebra_points, placed_vertebra
+
+            self._part_labels[name] = label_vertebra_points(placed_vertebra(self._levels[name]),
+                                                            self._intact_points[name])
+        return self._part_labels[name]
+
+    def _colors_of(self, name: str) -> vtkUnsignedCharArray:
+        if name not in self._part_colors:
+            table = np.array([[round(255 * c) for c in rgb(h)] for h in PART_COLORS], dtype=np.uint8)
+            colours = numpy_support.numpy_to_vtk(table[self._labels_of(name)], deep=True,
+                                                 array_type=numpy_support.get_vtk_array_type(np.uint8))
+            colours.SetName(PART_COLOR_ARRAY)
+            self._part_colors[name] = colours
+        return self._part_colors[name]
+
+    def part_labels(self, name: str) -> np.ndarray:
+        """Part of each point of vertebra actor ``name`` (indices into ``PART_NAMES``)."""
+        if name not in self._levels:
+            raise ValueError(f"{name!r} is not a vertebra of the scene ({', '.join(self._levels)})")
+        return self._labels_of(name)
+
+    def _visible(self, name: str) -> bool:
+        return name in self.actors and bool(self.actors[name].GetVisibility())
+
+    def part_legend(self) -> list[dict[str, str]]:
+        """Legend of the part colours while labels are on (``[]`` when off): the vertebra's
+        parts, then the disc and the thecal sac in their own looks when they are shown."""
+        if not self.labels_on:
+            return []
+        items = [{"label": n, "color": c} for n, c in zip(PART_NAMES, PART_COLORS)]
+        if any(self._visible(n) for n, g in self.groups.items() if g == "discs"):
+            items.append({"label": DISC_NAME, "color": LOOKS["discs"].color})
+        if any(self._visible(n) for n, g in self.groups.items() if g == "cord"):
+            items.append({"label": CORD_NAME, "color": LOOKS["cord"].color})
+        return items
+
+    def legend(self) -> list[dict[str, str]]:
+        """The page's legend for what is shown: the looks of the visible groups, or, labels on,
+        the parts first and then the other visible groups (bone only for uncoloured levels)."""
+        groups = self.visible_groups()
+        if not self.labels_on:
+            return [{"label": LOOKS[g].label, "color": LOOKS[g].color} for g in LOOKS if g in groups]
+        items = self.part_legend()
+        plain_bone = any(self._visible(n) and lv not in self._painted for n, lv in self._levels.items())
+        for g in LOOKS:
+            if g in ("level", "discs", "cord") or g not in groups:
+                continue
+            if g == "vertebrae" and not plain_bone:
+                continue
+            items.append({"label": LOOKS[g].label, "color": LOOKS[g].color})
+        return items
+
+    def label_anchors(self) -> list[dict]:
+        """Where to pin the part names in 3D, as shown now (labels on; ``[]`` when off).
+
+        For the labelled level (one per part and side), the disc below it (above it at the
+        bottom of the scene) and the thecal sac beside and behind it (``side`` "midline"), just
+        below the level where it shows between the bones: ``{"name", "color", "side",
+        "position": [x, y, z], "normal": [x, y, z]}`` in world coordinates (mm), from the
+        current frame's points (a fracture, the motion of the levels above). Hidden parts have
+        none. A page pins each name where the normal faces the camera.
+        """
+        if not self.labels_on or self.labels_level is None:
+            return []
+        out = []
+        for name, name_of, color, side, index in self._anchor_indices():
+            if not self._visible(name):
+                continue
+            data = self._data[name]
+            if index >= data.GetNumberOfPoints():
+                continue
+            p = np.array(data.GetPoint(index))
+            normals = data.GetPointData().GetNormals()
+            nrm = np.array(normals.GetTuple3(index)) if normals is not None else np.zeros(3)
+            matrix = self.actors[name].GetUserMatrix()
+            if matrix is not None:
+                m = np.array([[matrix.GetElement(i, j) for j in range(4)] for i in range(4)])
+                p, nrm = m[:3, :3] @ p + m[:3, 3], m[:3, :3] @ nrm
+            out.append({"name": name_of, "color": color, "side": side,
+                        "position": [round(float(v), 2) for v in p],
+                        "normal": [round(float(v), 3) for v in nrm]})
+        return out
+
+    def _anchor_indices(self) -> list[tuple[str, str, str, str, int]]:
+        """(actor, part name, colour, side, vertex index) of each anchor, found once a scene."""
+        level = self.labels_level
+        if level in self._anchors:
+            return self._anchors[level]
+        from vp3d.anatomy.parts import part_anchors, placed_vertebra, surface_anchor
+
+        actor = next(n for n, lv in self._levels.items() if lv == level)
+        vertebra = placed_vertebra(level)
+        points = self._intact_points[actor]
+        found = [(actor, a.name, PART_COLORS[a.part], a.side, a.index)
+                 for a in part_anchors(vertebra, points, self._labels_of(actor))]
+        discs = [n for n, g in self.groups.items() if g == "discs" and n in self._soft_points]
+        disc = next((n for n in discs if n.startswith(f"disc {level}-")),
+                    next((n for n in discs if n.endswith(f"-{level}")), None))
+        t = vertebra.transform
+        m = vertebra.morphometry
+        # Below the body, at the disc: the thecal sac shows through the intervertebral
+        # foramina (side views) and between the laminae (from behind).
+        below = np.array([0.0, 0.0, -(m.body_posterior_height_mm + m.disc_height_mm) / 2])
+        for k, sign in enumerate((1.0, -1.0)):
+            side = "right" if k == 0 else "left"
+            out_dir = t[:3, :3] @ np.array([sign, 0.6, 0.0])
+            if disc is not None:
+                pts = self._soft_points[disc]
+                found.append((disc, DISC_NAME, LOOKS["discs"].color, side,
+                              surface_anchor(pts, pts.mean(axis=0), out_dir)))
+            if "cord" in self._soft_points:
+                centre = t[:3, :3] @ (vertebra.landmarks.canal_center_mm + below) + t[:3, 3]
+                found.append(("cord", CORD_NAME, LOOKS["cord"].color, side,
+                              surface_anchor(self._soft_points["cord"], centre,
+                                             t[:3, :3] @ np.array([sign, 0.0, 0.0]))))
+        if "cord" in self._soft_points:  # and from behind, between the laminae
+            centre = t[:3, :3] @ (vertebra.landmarks.canal_center_mm + below) + t[:3, 3]
+            found.append(("cord", CORD_NAME, LOOKS["cord"].color, "midline",
+                          surface_anchor(self._soft_points["cord"], centre,
+                                         t[:3, :3] @ np.array([0.0, -1.0, 0.0]))))
+        self._anchors[level] = found
+        return found
 
     # -------------------------------------------------------------- camera
     def place_camera(self, camera: Camera, orbit_deg: float = 0.0) -> None:
