@@ -31,7 +31,7 @@ from vp3d.app import audio, story
 from vp3d.app.fluoro_panel import FluoroPanel
 from vp3d.app.practice_panel import PracticePanel
 from vp3d.app.quiz_panel import QuizPanel
-from vp3d.app.scene3d import LOOKS, Scene3D
+from vp3d.app.scene3d import Scene3D
 from vp3d.app.story import AUDIENCE_MODES, PAGE_MODES, ViewChoice
 
 logger = logging.getLogger(__name__)
@@ -205,6 +205,8 @@ class VertebroplastyApp(TrameApp):
         s.error_message, s.notices = "", []
         s.applied_query = None  # the page URL's query once applied (tests wait for it)
         s.mode = "story"
+        s.part_labels = False
+        s.part_anchors = []
         s.free_camera = False
         s.camera_presets = [{"title": "Overview", "value": "overview"},
                             {"title": "From behind", "value": "posterior"},
@@ -417,8 +419,8 @@ class VertebroplastyApp(TrameApp):
             self.state.show_ml = bool(ml_shown > 0 and cement_visible)
             self.state.cement_ml_text = f"{frame.cement_ml:.1f} mL"
             self.state.readouts = self._readouts(frame, step)
-            self.state.legend = [{"label": LOOKS[g].label, "color": LOOKS[g].color}
-                                 for g in LOOKS if g in self.scene3d.visible_groups()]
+            self.state.legend = self.scene3d.legend()
+            self.state.part_anchors = self.scene3d.label_anchors()
         self._last_frame = frame
         self.frame_count += 1
         self.ctrl.view_update()
@@ -727,6 +729,9 @@ class VertebroplastyApp(TrameApp):
             raise
         if wanted.audience != "student" and self._mode != "story":
             self._set_mode("story")
+        if wanted.audience != "student" and self.state.part_labels:
+            with self.state:
+                self.state.part_labels = False
         if wanted == self.choice and self.model is not None:
             return
         self._activity()
@@ -734,6 +739,28 @@ class VertebroplastyApp(TrameApp):
             self.choice = wanted  # that model is already being built
             return
         self._request_choice(wanted)
+
+    @change("part_labels")
+    @_session_boundary
+    def _on_part_labels(self, **_: Any) -> None:
+        """Anatomy labels (students): colour the level's parts and pin their names."""
+        wanted = self.state.part_labels
+        if not isinstance(wanted, bool):
+            with self.state:
+                self.state.part_labels = bool(self.scene3d.labels_on)
+            raise ValueError(f"anatomy labels must be on or off (true or false), got {story.shown(wanted)}")
+        if wanted and self.choice.audience != "student":
+            with self.state:
+                self.state.part_labels = False
+            raise ValueError("anatomy labels are for the student audience: choose Student first")
+        if self.model is None:
+            self.scene3d.labels_on = wanted  # load() applies it to the new scene
+            return
+        self.scene3d.set_part_labels(wanted)
+        with self.state:
+            self.state.legend = self.scene3d.legend()
+            self.state.part_anchors = self.scene3d.label_anchors()
+        self.ctrl.view_update()
 
     @change("step_index", "step_count", "playing")
     def _on_owned_state(self, **_: Any) -> None:

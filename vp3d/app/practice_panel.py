@@ -32,7 +32,7 @@ ADVANCE_STEPS_MM = (1.0, 2.0, 5.0)
 DRAG_DEG_PER_WIDTH = 30.0
 CARM_FIELDS = ("lao_deg", "cranial_deg")
 #: What is shown in 3D while practising: the skin see-through, everything else as it is.
-VISIBLE = {"vertebrae": "shown", "level": "shown", "discs": "shown", "nuclei": "hidden",
+VISIBLE = {"vertebrae": "shown", "level": "highlighted", "discs": "shown", "nuclei": "hidden",
            "cord": "shown", "skin": "translucent", "needle": "shown", "cement": "shown",
            "balloon": "hidden"}
 VIEW_NAMES = {"ap": "AP", "lateral": "Lateral"}
@@ -76,6 +76,7 @@ class PracticePanel:
         s.pr_ranges = {}
         s.pr_depth_mm, s.pr_target_depth_mm = 0.0, 0.0
         s.pr_locked = False
+        s.pr_entry_locked = False
         s.pr_ap_lao_deg, s.pr_ap_cranial_deg = 0.0, 0.0
         s.pr_lateral_lao_deg, s.pr_lateral_cranial_deg = 90.0, 0.0
         s.pr_images = []
@@ -132,12 +133,12 @@ class PracticePanel:
     def _start(self, side: str | None = None) -> None:
         from vp3d.practice import Practice
 
-        side = side or (self.practice.aim.side if self.practice is not None else "right")
+        side = side or (self.practice.side if self.practice is not None else "right")
         self.practice = Practice(self._model, side=side)
         with self.app.state:
             self.app.state.pr_score = None
             self.app.state.pr_ready = True
-        self._publish(images=True)
+        self._publish(images=True, camera=True)
 
     # ------------------------------------------------------------------ handlers
 
@@ -183,7 +184,10 @@ class PracticePanel:
             raise ValueError(f"C-arm view must be 'ap' or 'lateral', got {str(view)[:40]!r}")
         if field not in CARM_FIELDS:
             raise ValueError(f"C-arm setting must be one of {', '.join(CARM_FIELDS)}, got {str(field)[:40]!r}")
-        self.practice.rotate(view, **{field: _number(field, value)})
+        number = _number(field, value)
+        if view == "lateral" and field == "lao_deg":
+            number -= 90.0  # the page counts from the true lateral; the C-arm's lateral is -90
+        self.practice.rotate(view, **{field: number})
         self._publish(images=True)
 
     def practice_inject(self, ml: Any = 0.5) -> None:
@@ -191,7 +195,10 @@ class PracticePanel:
         self._publish(images=True)
 
     def practice_reset(self) -> None:
-        self._start()
+        self.practice.reset()
+        with self.app.state:
+            self.app.state.pr_score = None
+        self._publish(images=True)
 
     def practice_planned(self, shown: Any) -> None:
         if not isinstance(shown, bool):
@@ -209,23 +216,32 @@ class PracticePanel:
 
     def _publish(self, *, images: bool = False, camera: bool = False) -> None:
         """Put the engine's state on the page (and redraw the 3D view and the images)."""
+        from vp3d import practice as engine
+
         p = self.practice
         if p is None:
             return
         s = self.app.state
         report = p.safety()
+        planned = engine.aim_of(p.planned, self._model.broken_spine)
+        bone = p.bone_entry_depth_mm()
         with s:
-            s.pr_side = p.aim.side
+            s.pr_side = p.side
             for k in AIM_FIELDS:
                 s[f"pr_{k}"] = round(float(getattr(p.aim, k)), 1)
-            s.pr_planned = {k: round(float(getattr(p.planned, k)), 1) for k in AIM_FIELDS}
-            s.pr_ranges = {k: list(p.ranges[k]) for k in AIM_FIELDS}
+            s.pr_planned = {k: round(float(getattr(planned, k)), 1) for k in AIM_FIELDS}
+            s.pr_ranges = {"medial_deg": list(engine.ANGLE_RANGE_DEG),
+                           "caudal_deg": list(engine.ANGLE_RANGE_DEG),
+                           "entry_lateral_mm": list(engine.ENTRY_LATERAL_RANGE_MM),
+                           "entry_cranial_mm": list(engine.ENTRY_CRANIAL_RANGE_MM)}
             s.pr_depth_mm = round(float(p.depth_mm), 1)
-            s.pr_target_depth_mm = round(float(p.target_depth_mm), 1)
-            s.pr_locked = bool(p.in_bone)
-            for view, carm in p.carms.items():
-                for f in CARM_FIELDS:
-                    s[f"pr_{view}_{f}"] = round(float(getattr(carm, f)), 1)
+            s.pr_target_depth_mm = round(float(p.trajectory().target_depth_mm), 1)
+            s.pr_locked = bool(p.cement_ml > 0 or (bone is not None and p.depth_mm > bone))
+            s.pr_entry_locked = bool(p.depth_mm > 0 or p.cement_ml > 0)
+            for view in ("ap", "lateral"):
+                carm = p.carm(view)
+                s[f"pr_{view}_lao_deg"] = round(float(carm.lao_deg) + (90.0 if view == "lateral" else 0.0), 1)
+                s[f"pr_{view}_cranial_deg"] = round(float(carm.cranial_deg), 1)
             s.pr_cement_ml = round(float(p.cement_ml), 1)
             s.pr_feedback, s.pr_alert = _feedback(p, report)
             if images:
@@ -238,8 +254,9 @@ class PracticePanel:
         p = self.practice
         out = []
         for view, image in p.images().items():
-            c = p.carms[view]
-            angles = f"{c.lao_deg:+.0f}\u00b0 rotation, {c.cranial_deg:+.0f}\u00b0 tilt"
+            c = p.carm(view)
+            rotation = c.lao_deg + (90.0 if view == "lateral" else 0.0)
+            angles = f"{rotation:+.0f}\u00b0 rotation, {c.cranial_deg:+.0f}\u00b0 tilt"
             out.append({"view": view, "src": data_url(image),
                         "alt": f"Fluoroscopy {VIEW_NAMES[view]} ({angles})",
                         "caption": f"{VIEW_NAMES[view]} \u00b7 {angles}"})
@@ -252,37 +269,46 @@ class PracticePanel:
             return
         frame = self._model.frame({"fracture.t": 1.0})
         meshes = dict(frame.meshes)
-        needle = p.needle()
-        if needle is not None:
-            from vp3d.session import needle_mesh
+        from vp3d.needle import Needle
+        from vp3d.session import needle_mesh
 
-            meshes["needle 1"] = needle_mesh(needle)
+        if p.depth_mm > 0:
+            meshes["needle 1"] = needle_mesh(p.needle())
         if self.app.state.pr_show_planned:
-            from vp3d.session import needle_mesh
-
-            meshes["needle 2"] = needle_mesh(p.planned_needle())
+            meshes["needle 2"] = needle_mesh(Needle(p.planned, p.planned.target_depth_mm))
         cement = p.cement_mesh()
-        if cement is not None:
+        if cement.n_points:
             meshes["cement"] = cement
         scene = self.app.scene3d
         scene.apply(replace(frame, meshes=meshes), VISIBLE)
+        with self.app.state:
+            self.app.state.legend = scene.legend()
+            self.app.state.part_anchors = scene.label_anchors()
         if camera:
-            from vp3d.storyboard import Camera
-
-            scene.place_camera(Camera(preset="oblique"))
+            scene.place_camera(practice_camera(p.side))
         self.app.ctrl.view_update()
         if camera:
             self.app.ctrl.view_push_camera()
 
 
+def practice_camera(side: str):
+    """From behind, above and out on the needle's side: the needle's whole path is in view."""
+    from vp3d.storyboard import Camera
+
+    sign = 1.0 if side == "right" else -1.0
+    return Camera(position_mm=(sign * 300.0, -190.0, 150.0), focal_mm=(0.0, -30.0, 0.0), up=(0.0, 0.0, 1.0))
+
+
 def _feedback(p: Any, report: Any) -> tuple[list[dict], str]:
     """Lines for the readout panel (``{"text", "kind"}``) and the breach alert, if any."""
-    lines = [{"text": f"Depth {p.depth_mm:.0f} mm of {p.target_depth_mm:.0f} mm planned", "kind": "info"}]
+    lines = [{"text": f"Depth {p.depth_mm:.0f} mm of {p.trajectory().target_depth_mm:.0f} mm to the target",
+              "kind": "info"}]
     alert = ""
     if p.depth_mm <= 0:
         lines.append({"text": "Needle at the skin: aim, then advance", "kind": "info"})
     else:
-        lines.append({"text": f"Tip {report.tip_to_target_mm:.1f} mm from the target", "kind": "info"})
+        lines.append({"text": f"Tip in {p.tip_tissue()}, {report.tip_to_target_mm:.1f} mm from the target",
+                      "kind": "info"})
         if report.tip_in_body:
             lines.append({"text": "Tip in the vertebral body", "kind": "good"})
         if report.wall_clearance_mm != float("inf"):

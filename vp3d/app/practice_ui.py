@@ -14,9 +14,9 @@ from vp3d.app.practice_panel import ADVANCE_STEPS_MM, AIM_FIELDS
 
 #: Slider ranges shown on the page (the engine accepts these and says so outside them).
 CARM_SLIDERS = {
-    "ap": {"lao_deg": (-40, 40, "Oblique rotation"), "cranial_deg": (-30, 30, "Cranial (+) / caudal (\u2212) tilt")},
-    "lateral": {"lao_deg": (60, 120, "Rotation (90 = true lateral)"),
-                "cranial_deg": (-30, 30, "Cranial (+) / caudal (\u2212) tilt")},
+    "ap": {"lao_deg": (-45, 45, "Oblique rotation"), "cranial_deg": (-40, 40, "Cranial (+) / caudal (\u2212) tilt")},
+    "lateral": {"lao_deg": (-45, 45, "Rotation from the true lateral"),
+                "cranial_deg": (-40, 40, "Cranial (+) / caudal (\u2212) tilt")},
 }
 BUSY = "building || !pr_ready"
 
@@ -29,11 +29,14 @@ def controls() -> None:
         with v3.VBtnToggle(model_value=("pr_side",), mandatory=True, density="compact",
                            color="primary", divided=True, variant="outlined", id="vp3d-pr-side",
                            update_modelValue="trigger('practice_side', [$event])",
-                           disabled=(BUSY + " || pr_locked",)):
+                           disabled=(BUSY + " || pr_entry_locked",)):
             v3.VBtn("Right pedicle", value="right", id="vp3d-pr-side-right")
             v3.VBtn("Left pedicle", value="left", id="vp3d-pr-side-left")
-        html.Div("Withdraw the needle out of the bone to re-aim it.", v_if="pr_locked",
-                 classes="vp3d-hint", id="vp3d-pr-locked")
+        html.Div("{{ pr_cement_ml > 0 ? 'Cement is in: the needle stays. Start over to practise again.'"
+                 " : pr_locked ? 'Withdraw the needle out of the bone to change its angle.'"
+                 " : 'Withdraw the needle fully to move the skin entry or change side.' }}",
+                 v_if="pr_entry_locked", classes="vp3d-hint", id="vp3d-pr-locked",
+                 __properties=[("aria_live", "aria-live")], aria_live="polite")
         for name, (label, unit) in AIM_FIELDS.items():
             v3.VSlider(
                 v_model=(f"pr_{name}",),
@@ -44,7 +47,7 @@ def controls() -> None:
                 thumb_label=True,
                 density="compact",
                 hide_details=True,
-                disabled=(BUSY + " || pr_locked",),
+                disabled=(BUSY + (" || pr_entry_locked" if name.startswith("entry") else " || pr_locked"),),
                 end="trigger('practice_aim', ['" + name + "', $event])",
                 keyup=f"utils.get('vp3d').isSliderKey($event) && trigger('practice_aim', ['{name}', pr_{name}])",
                 id=f"vp3d-pr-{name.replace('_', '-')}",

@@ -114,15 +114,21 @@ html, body { overflow: hidden; }
 .vp3d-hint { font-size: .8em; color: rgb(var(--v-theme-primary)); margin-top: 4px; }
 .vp3d-pr-guide { padding-left: 1.2em; }
 .vp3d-pr-guide li { margin-bottom: .45em; line-height: 1.4; }
-.vp3d-fb-good::before { content: "\2713  "; color: #8fd19e; }
+.vp3d-fb-good::before { content: "✓  "; color: #8fd19e; }
 .vp3d-fb-warning { color: #ffcf8a; }
-.vp3d-fb-warning::before { content: "\26A0  "; }
+.vp3d-fb-warning::before { content: "⚠  "; }
 .vp3d-pr-fluoro img { max-height: 42vh; cursor: crosshair; touch-action: none; }
 .vp3d-verdict-good { color: #8fd19e; font-weight: 600; }
 .vp3d-verdict-acceptable { color: #f4cf8c; font-weight: 600; }
 .vp3d-verdict-needs { color: #ef9a9a; font-weight: 600; }
 .vp3d-ref { font-size: .78em; opacity: .85; }
 .vp3d-quiz { position: absolute; inset: 0; z-index: 4; overflow-y: auto; background: rgb(var(--v-theme-background)); }
+.vp3d-tags { position: absolute; inset: 0; pointer-events: none; z-index: 2; overflow: hidden; }
+.vp3d-tag { position: absolute; left: 0; top: 0; visibility: hidden; will-change: transform; }
+.vp3d-tag-dot { position: absolute; width: 9px; height: 9px; margin: -4.5px 0 0 -4.5px; border-radius: 50%; border: 2px solid #fff; box-shadow: 0 0 2px #000; }
+.vp3d-tag-line { position: absolute; left: 0; top: -0.75px; height: 1.5px; width: 12px; background: rgba(255,255,255,.85); transform-origin: 0 50%; }
+.vp3d-tag-text { position: absolute; left: 0; top: -0.7em; white-space: nowrap; font-size: .78rem; line-height: 1.4; color: #fff; background: rgba(29,35,44,.88); padding: 0 6px; border-radius: 4px; border-left: 4px solid; }
+.vp3d-tag-left .vp3d-tag-text { left: auto; right: 0; border-left: none; border-right: 4px solid; }
 :focus-visible { outline: 3px solid #f4cf8c !important; outline-offset: 2px; }
 """
 
@@ -139,7 +145,8 @@ def build_ui(app: VertebroplastyApp) -> VAppLayout:
         layout.root.theme = ("audience === 'student' ? 'vp3d_dark' : 'vp3d_calm'",)
         client.Style(CSS)
         client.ClientTriggers(
-            mounted="utils.get('vp3d').installKeys(trigger); trigger('url_params', [utils.get('location.search')])"
+            mounted="utils.get('vp3d').installKeys(trigger); utils.get('vp3d').installPartLabels();"
+                    " trigger('url_params', [utils.get('location.search')])"
         )
         with html.Div(classes=("['vp3d-root', 'aud-' + audience]",), id="vp3d-root",
                       __properties=[("data_query", "data-query")], data_query=("applied_query",)):
@@ -218,6 +225,12 @@ def _view(ctrl, app) -> None:
         )
         ctrl.view_update = view.update
         ctrl.view_push_camera = view.push_camera
+        with html.Div(v_if="part_anchors.length", classes="vp3d-tags", id="vp3d-tags"):
+            with html.Div(v_for="(a, i) in part_anchors", key="a.name + a.side", classes="vp3d-tag",
+                          __properties=[("data_anchor", "data-anchor")], data_anchor=("JSON.stringify(a)",)):
+                html.Span(classes="vp3d-tag-line")
+                html.Span(classes="vp3d-tag-dot", style=("{ background: a.color }",))
+                html.Span("{{ a.name }}", classes="vp3d-tag-text", style=("{ borderColor: a.color }",))
         html.Div("{{ level_label }}", v_if="show_labels && level_label",
                  classes="vp3d-overlay vp3d-level", id="vp3d-level-label")
         with html.Div(v_if="show_ml && mode === 'story'", classes="vp3d-overlay vp3d-ml", id="vp3d-ml-box"):
@@ -227,6 +240,8 @@ def _view(ctrl, app) -> None:
         with html.Div(v_if="audience === 'student' && !kiosk && scene_ready", classes="vp3d-overlay vp3d-camera",
                       id="vp3d-camera", __properties=_aria(role="", aria_label=""), role="group",
                       aria_label="3D view"):
+            v3.VSwitch(v_model=("part_labels",), label="Anatomy labels", density="compact",
+                       hide_details=True, color="primary", id="vp3d-part-labels")
             v3.VSwitch(v_model=("free_camera",), label="Free camera", density="compact", hide_details=True,
                        color="primary", id="vp3d-free-camera", v_if="mode === 'story'")
             with v3.VMenu(location="bottom end"):

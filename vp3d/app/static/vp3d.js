@@ -66,6 +66,122 @@
       img.addEventListener("pointercancel", up);
     },
 
+    // Anatomy names pinned to the 3D view. The page renders one `.vp3d-tag[data-anchor]` per
+    // anchor (Scene3D.label_anchors(): name, color, side, position, normal, world mm); on every
+    // animation frame this places each tag where the vtk.js camera shows its point, keeps one tag
+    // per name (the one facing the camera most) and hides names whose surface faces away. The
+    // view renders client-side, so the camera is the browser's own (after any drag or zoom).
+    installPartLabels(viewRef) {
+      if (this.partLabelsInstalled) return;
+      this.partLabelsInstalled = true;
+      const ref = viewRef || "vp3d_view";
+      const parsed = new Map();
+      const anchorOf = (tag) => {
+        const text = tag.dataset.anchor;
+        if (!parsed.has(text)) {
+          if (parsed.size > 500) parsed.clear();
+          try { parsed.set(text, JSON.parse(text)); } catch (e) { parsed.set(text, null); }
+        }
+        return parsed.get(text);
+      };
+      const widths = new WeakMap();  // a tag keeps its text (the page keys tags by name and side)
+      const widthOf = (tag) => {
+        if (!widths.has(tag)) {
+          const text = tag.querySelector(".vp3d-tag-text");
+          if (!text || !text.offsetWidth) return 120;
+          widths.set(tag, text.offsetWidth);
+        }
+        return widths.get(tag);
+      };
+      const tick = () => {
+        window.requestAnimationFrame(tick);
+        const tags = document.querySelectorAll(".vp3d-tag[data-anchor]");
+        if (!tags.length) return;
+        const view = window.trame && window.trame.refs && window.trame.refs[ref];
+        const box = tags[0].parentElement;
+        if (!view || typeof view.getCamera !== "function" || !box) return;
+        let camera = null;
+        try { camera = view.getCamera(); } catch (e) { return; }
+        if (!camera || !camera.position) return;
+        const placed = window.vp3d.placeLabels(camera, box.clientWidth, box.clientHeight,
+                                               Array.from(tags, anchorOf), Array.from(tags, widthOf));
+        tags.forEach((tag, i) => {
+          const p = placed[i];
+          if (!p) {
+            tag.style.visibility = "hidden";
+            return;
+          }
+          tag.style.visibility = "visible";
+          tag.style.transform = `translate(${p.x.toFixed(1)}px, ${p.y.toFixed(1)}px)`;
+          tag.classList.toggle("vp3d-tag-left", p.left);
+          const text = tag.querySelector(".vp3d-tag-text");
+          if (text) text.style.transform = `translate(${p.dx.toFixed(1)}px, ${p.nudge.toFixed(1)}px)`;
+          // Leader from the point to its text, in a column beside the anatomy.
+          const line = tag.querySelector(".vp3d-tag-line");
+          if (line) {
+            line.style.width = `${Math.hypot(p.dx, p.nudge).toFixed(1)}px`;
+            line.style.transform = `rotate(${Math.atan2(p.nudge, p.dx).toFixed(3)}rad)`;
+          }
+        });
+      };
+      window.requestAnimationFrame(tick);
+    },
+
+    // Screen places of anchors for a vtk.js camera ({position, focalPoint, viewUp, viewAngle,
+    // parallelProjection, parallelScale}) in a w x h view: per anchor null (hidden: behind the
+    // camera, off screen, facing away, or a better-facing anchor of the same name) or {x, y,
+    // left (text on the left of the point), dx and nudge (px from the point to the text's near
+    // edge: texts stand in a column each side of the anatomy, pushed apart vertically)}.
+    // ``widths`` (px, optional) are the texts' widths, to keep the columns inside the view.
+    placeLabels(camera, w, h, anchors, widths) {
+      const sub = (a, b) => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+      const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+      const cross = (a, b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+      const unit = (a) => { const n = Math.hypot(a[0], a[1], a[2]) || 1; return [a[0] / n, a[1] / n, a[2] / n]; };
+      const eye = camera.position;
+      const forward = unit(sub(camera.focalPoint, eye));
+      const right = unit(cross(forward, camera.viewUp));
+      const up = cross(right, forward);
+      const aspect = w / Math.max(h, 1);
+      const tanHalf = Math.tan(((camera.viewAngle || 30) * Math.PI) / 360);
+      const best = new Map();
+      const out = anchors.map((a, i) => {
+        if (!a || !a.position) return null;
+        const d = sub(a.position, eye);
+        const depth = dot(d, forward);
+        if (!camera.parallelProjection && depth <= 1e-3) return null;
+        const scale = camera.parallelProjection ? camera.parallelScale : depth * tanHalf;
+        const nx = dot(d, right) / (scale * aspect);
+        const ny = dot(d, up) / scale;
+        if (Math.abs(nx) > 0.98 || Math.abs(ny) > 0.98) return null;
+        const toEye = camera.parallelProjection ? [-forward[0], -forward[1], -forward[2]] : unit(sub(eye, a.position));
+        const facing = a.normal ? dot(unit(a.normal), toEye) : 1;
+        if (facing < 0.15) return null;
+        const prev = best.get(a.name);
+        if (prev === undefined || facing > prev.facing) best.set(a.name, { i, facing });
+        return { x: ((nx + 1) / 2) * w, y: ((1 - ny) / 2) * h, left: nx < 0, dx: 0, nudge: 0 };
+      });
+      out.forEach((p, i) => {
+        if (p && best.get(anchors[i].name).i !== i) out[i] = null;
+      });
+      // Texts on one side of the view stand in a column just beyond the outermost point on
+      // that side (kept inside the view) and must not overlap: push them apart vertically.
+      const gap = 20;
+      for (const left of [true, false]) {
+        const column = out.filter((p) => p && p.left === left).sort((a, b) => a.y - b.y);
+        if (!column.length) continue;
+        const wide = Math.max(...out.map((p, i) => (p && p.left === left ? (widths && widths[i]) || 120 : 0)));
+        const edge = left ? Math.max(Math.min(...column.map((p) => p.x)) - 16, wide + 6)
+                          : Math.min(Math.max(...column.map((p) => p.x)) + 16, w - wide - 6);
+        column.forEach((p) => { p.dx = left ? Math.min(edge - p.x, -12) : Math.max(edge - p.x, 12); });
+        for (let k = 1; k < column.length; k++) {
+          const above = column[k - 1].y + column[k - 1].nudge;
+          if (column[k].y + column[k].nudge < above + gap) column[k].nudge = above + gap - column[k].y;
+        }
+      }
+      return out;
+    },
+
     // Download a picture the server rendered ({url: data URL, name: file name}).
     download(picture) {
       if (!picture || !picture.url) return;
