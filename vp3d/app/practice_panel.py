@@ -36,6 +36,7 @@ VISIBLE = {"vertebrae": "shown", "level": "highlighted", "discs": "shown", "nucl
            "cord": "shown", "skin": "translucent", "needle": "shown", "cement": "shown",
            "balloon": "hidden"}
 VIEW_NAMES = {"ap": "AP", "lateral": "Lateral"}
+IMAGE_CHOICES = ("both", "ap", "lateral")
 
 
 def _number(name: str, value: Any) -> float:
@@ -61,9 +62,10 @@ class PracticePanel:
         self.active = False
         self._init_state()
         server = app.server
+        self._shown: dict[str, dict] = {}
         for name in ("practice_aim", "practice_advance", "practice_side", "practice_drag",
                      "practice_carm", "practice_inject", "practice_reset", "practice_score",
-                     "practice_planned"):
+                     "practice_planned", "practice_views", "practice_shoot"):
             server.trigger(name)(self._guard(getattr(self, name)))
 
     def _init_state(self) -> None:
@@ -80,6 +82,7 @@ class PracticePanel:
         s.pr_ap_lao_deg, s.pr_ap_cranial_deg = 0.0, 0.0
         s.pr_lateral_lao_deg, s.pr_lateral_cranial_deg = 90.0, 0.0
         s.pr_images = []
+        s.pr_views = "both"  # which views are taken after each move: both, ap or lateral
         s.pr_shots = 0
         s.pr_cement_ml = 0.0
         s.pr_feedback = []
@@ -135,6 +138,7 @@ class PracticePanel:
 
         side = side or (self.practice.side if self.practice is not None else "right")
         self.practice = Practice(self._model, side=side)
+        self._shown = {}
         with self.app.state:
             self.app.state.pr_score = None
             self.app.state.pr_ready = True
@@ -188,14 +192,29 @@ class PracticePanel:
         if view == "lateral" and field == "lao_deg":
             number -= 90.0  # the page counts from the true lateral; the C-arm's lateral is -90
         self.practice.rotate(view, **{field: number})
-        self._publish(images=True)
+        self._publish(images=True, views=view)
 
     def practice_inject(self, ml: Any = 0.5) -> None:
         self.practice.inject(_number("cement step", ml))
         self._publish(images=True)
 
+    def practice_views(self, which: Any) -> None:
+        """Which views each move takes: ``"both"``, ``"ap"`` or ``"lateral"`` (fewer shots)."""
+        if which not in IMAGE_CHOICES:
+            raise ValueError(f"images after each move must be one of {', '.join(IMAGE_CHOICES)}, "
+                             f"got {str(which)[:40]!r}")
+        with self.app.state:
+            self.app.state.pr_views = which
+
+    def practice_shoot(self, which: Any) -> None:
+        """Take images now: ``"both"``, ``"ap"`` or ``"lateral"``."""
+        if which not in IMAGE_CHOICES:
+            raise ValueError(f"take images of must be one of {', '.join(IMAGE_CHOICES)}, got {str(which)[:40]!r}")
+        self._publish(images=True, views=which)
+
     def practice_reset(self) -> None:
         self.practice.reset()
+        self._shown = {}
         with self.app.state:
             self.app.state.pr_score = None
         self._publish(images=True)
@@ -214,7 +233,7 @@ class PracticePanel:
 
     # ------------------------------------------------------------------ showing
 
-    def _publish(self, *, images: bool = False, camera: bool = False) -> None:
+    def _publish(self, *, images: bool = False, camera: bool = False, views: str | None = None) -> None:
         """Put the engine's state on the page (and redraw the 3D view and the images)."""
         from vp3d import practice as engine
 
@@ -243,24 +262,40 @@ class PracticePanel:
                 s[f"pr_{view}_lao_deg"] = round(float(carm.lao_deg) + (90.0 if view == "lateral" else 0.0), 1)
                 s[f"pr_{view}_cranial_deg"] = round(float(carm.cranial_deg), 1)
             s.pr_cement_ml = round(float(p.cement_ml), 1)
-            s.pr_feedback, s.pr_alert = _feedback(p, report)
             if images:
-                s.pr_images = self._images()
+                s.pr_images = self._images(views or s.pr_views)
+            s.pr_feedback, s.pr_alert = _feedback(p, report)
             s.pr_shots = int(p.shots)
         if self.active and self.app._mode == "practice":
             self.show(camera=camera)
 
-    def _images(self) -> list[dict]:
+    def _images(self, which: str) -> list[dict]:
+        """Take the chosen views now; a view not taken keeps its last image, marked as older."""
         p = self.practice
-        out = []
-        for view, image in p.images().items():
+        wanted = ("ap", "lateral") if which == "both" or not self._shown else (which,)
+        taken = p.images(wanted)
+        for view, image in taken.items():
             c = p.carm(view)
             rotation = c.lao_deg + (90.0 if view == "lateral" else 0.0)
             angles = f"{rotation:+.0f}\u00b0 rotation, {c.cranial_deg:+.0f}\u00b0 tilt"
-            out.append({"view": view, "src": data_url(image),
-                        "alt": f"Fluoroscopy {VIEW_NAMES[view]} ({angles})",
-                        "caption": f"{VIEW_NAMES[view]} \u00b7 {angles}"})
+            self._shown[view] = {"view": view, "src": data_url(image), "angles": angles,
+                                 "state": self._pose()}
+        out = []
+        for view in ("ap", "lateral"):
+            entry = self._shown.get(view)
+            if entry is None:
+                continue
+            stale = entry["state"] != self._pose()
+            note = " \u00b7 earlier image" if stale else ""
+            out.append({"view": view, "src": entry["src"], "stale": stale,
+                        "alt": f"Fluoroscopy {VIEW_NAMES[view]} ({entry['angles']}){note}",
+                        "caption": f"{VIEW_NAMES[view]} \u00b7 {entry['angles']}{note}"})
         return out
+
+    def _pose(self) -> tuple:
+        p = self.practice
+        return (p.aim, round(p.depth_mm, 3), round(p.cement_ml, 3),
+                tuple((p.carm(v).lao_deg, p.carm(v).cranial_deg) for v in ("ap", "lateral")))
 
     def show(self, *, camera: bool = False) -> None:
         """Draw the practice in 3D: the fractured level, the student's needle, the cement."""
@@ -339,4 +374,5 @@ def _feedback(p: Any, report: Any) -> tuple[list[dict], str]:
 def _score_dict(score: Any) -> dict:
     return {"items": [{"name": i.name, "value": i.value, "good": i.good, "verdict": i.verdict,
                        "reference": i.reference} for i in score.items],
-            "summary": getattr(score, "summary", "")}
+            "summary": f"Overall: {score.verdict}. Each line compares your run with the figure "
+                       "or teaching target beside it."}

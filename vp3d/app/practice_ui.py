@@ -83,7 +83,18 @@ def controls() -> None:
                     keyup=f"utils.get('vp3d').isSliderKey($event) && trigger('practice_carm', ['{view}', '{name}', pr_{view}_{name}])",
                     id=f"vp3d-pr-carm-{view}-{name.replace('_', '-')}", classes="vp3d-pr-slider",
                 )
-        html.Div("Images taken: {{ pr_shots }}", classes="vp3d-pr-value", id="vp3d-pr-shots")
+        html.Div("Images after each move", classes="vp3d-pr-sub")
+        with v3.VBtnToggle(model_value=("pr_views",), mandatory=True, density="compact", divided=True,
+                           variant="outlined", color="primary", id="vp3d-pr-views", disabled=(BUSY,),
+                           update_modelValue="trigger('practice_views', [$event])"):
+            v3.VBtn("AP + lateral", value="both", id="vp3d-pr-views-both")
+            v3.VBtn("AP", value="ap", id="vp3d-pr-views-ap")
+            v3.VBtn("Lateral", value="lateral", id="vp3d-pr-views-lateral")
+        with html.Div(classes="vp3d-pr-row mt-1"):
+            v3.VBtn("Take AP + lateral now", variant="tonal", size="small", disabled=(BUSY,),
+                    click="trigger('practice_shoot', ['both'])", id="vp3d-pr-shoot",
+                    prepend_icon="mdi-radioactive")
+            html.Span("Images taken: {{ pr_shots }}", classes="vp3d-pr-value", id="vp3d-pr-shots")
 
         html.H2("Cement", classes="vp3d-practice-h")
         with html.Div(classes="vp3d-pr-row"):
@@ -139,7 +150,8 @@ def images() -> None:
                   id="vp3d-pr-fluoro"):
         with html.Figure(v_for="item in pr_images", key="item.view"):
             html.Img(src=("item.src",), alt=("item.alt",), width=256, height=256, draggable="false",
-                     classes=("'vp3d-aim vp3d-pr-' + item.view",),
+                     classes=("['vp3d-aim', 'vp3d-pr-' + item.view, item.stale ? 'vp3d-stale' : '']",),
+                     __events=[("pointerdown", "pointerdown")],
                      pointerdown="utils.get('vp3d').aimDrag($event, item.view, trigger)")
             html.Figcaption("{{ item.caption }}")
 

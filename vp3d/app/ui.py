@@ -118,6 +118,7 @@ html, body { overflow: hidden; }
 .vp3d-fb-warning { color: #ffcf8a; }
 .vp3d-fb-warning::before { content: "⚠  "; }
 .vp3d-pr-fluoro img { max-height: 42vh; cursor: crosshair; touch-action: none; }
+.vp3d-pr-fluoro img.vp3d-stale { opacity: .55; }
 .vp3d-verdict-good { color: #8fd19e; font-weight: 600; }
 .vp3d-verdict-acceptable { color: #f4cf8c; font-weight: 600; }
 .vp3d-verdict-needs { color: #ef9a9a; font-weight: 600; }
@@ -202,7 +203,8 @@ def _header() -> None:
 
 def _step_list() -> None:
     with html.Nav(classes="vp3d-steps", id="vp3d-steps", v_show="mode !== 'practice'",
-                  __properties=_aria(aria_label="Steps"), aria_label="Steps"):
+                  inert=("mode === 'quiz'",),
+                  __properties=[*_aria(aria_label="Steps"), ("inert", ":inert")], aria_label="Steps"):
         with html.Ol():
             with html.Li(v_for="item in steps", key="item.id"):
                 with html.Button(
@@ -217,7 +219,8 @@ def _step_list() -> None:
 
 
 def _view(ctrl, app) -> None:
-    with html.Div(classes="vp3d-view-wrap", id="vp3d-view"):
+    with html.Div(classes="vp3d-view-wrap", id="vp3d-view", inert=("mode === 'quiz'",),
+                  __properties=[("inert", ":inert")]):
         view = vtk_widgets.VtkLocalView(
             app.render_window,
             ref=VIEW_REF,
@@ -264,7 +267,7 @@ def _view(ctrl, app) -> None:
             html.Div("{{ build_message }}\u2026", classes="mb-2")
             v3.VProgressLinear(model_value=("build_progress",), color="primary", height=8, rounded=True)
         v3.VAlert(
-            v_if="error_message", text=("error_message",), type="error", closable=True,
+            v_if="error_message && mode !== 'quiz'", text=("error_message",), type="error", closable=True,
             density="compact", id="vp3d-error", click_close="error_message = ''",
             style="position: absolute; z-index: 3; top: 56px; left: 50%; transform: translateX(-50%);"
                   " width: min(640px, 90%);",
@@ -279,7 +282,7 @@ def _view(ctrl, app) -> None:
 
 
 def _side_panel() -> None:
-    with html.Aside(classes="vp3d-side"):
+    with html.Aside(classes="vp3d-side", inert=("mode === 'quiz'",), __properties=[("inert", ":inert")]):
         practice_ui.guidance()
         with html.Section(
             v_show="mode !== 'practice'",
@@ -306,7 +309,8 @@ def _side_panel() -> None:
 
 
 def _controls() -> None:
-    with html.Div(classes="vp3d-controls", id="vp3d-controls", v_show="mode === 'story'"):
+    with html.Div(classes="vp3d-controls", id="vp3d-controls", v_show="mode === 'story'",
+                  inert=("mode !== 'story'",), __properties=[("inert", ":inert")]):
         v3.VBtn("Previous step", prepend_icon="mdi-chevron-left", variant="tonal", id="vp3d-prev",
                 click="trigger('previous_step')", disabled=("building || step_index === 0",))
         v3.VBtn("{{ playing ? 'Pause' : 'Play' }}",
