@@ -315,7 +315,10 @@ class PracticePanel:
         if cement.n_points:
             meshes["cement"] = cement
         scene = self.app.scene3d
-        scene.apply(replace(frame, meshes=meshes), VISIBLE)
+        visible = dict(VISIBLE)
+        if p.depth_mm > 0 and not self.app.state.part_labels:
+            visible["level"] = "translucent"  # the needle and the cement inside stay in sight
+        scene.apply(replace(frame, meshes=meshes), visible)
         with self.app.state:
             self.app.state.legend = scene.legend()
             self.app.state.part_anchors = scene.label_anchors()

@@ -117,8 +117,7 @@ def feedback() -> None:
     v3.VAlert(v_if="mode === 'practice' && pr_alert", text=("pr_alert",), type="error",
               prominent=True, density="compact", id="vp3d-pr-alert", icon="mdi-alert-octagon",
               __properties=[("role", "role")], role="alert",
-              style="position: absolute; z-index: 3; top: 12px; left: 50%; transform: translateX(-50%);"
-                    " width: min(560px, 86%);")
+              style="position: absolute; z-index: 3; top: 12px; right: 12px; width: min(460px, 62%);")
 
 
 def guidance() -> None:
