@@ -189,14 +189,25 @@ def fracture_spine(spine, fracture: Fracture, t: float = 1.0):
     vertebrae = {}
     for lv, part in spine.vertebrae.items():
         if lv == fracture.level:
-            vertebrae[lv] = dataclasses.replace(part, deformation=deform)
+            vertebrae[lv] = _replaced(part, deformation=deform)
         elif lv in above:
-            vertebrae[lv] = dataclasses.replace(part, transform=motion @ part.transform)
+            vertebrae[lv] = _replaced(part, transform=motion @ part.transform)
         else:
             vertebrae[lv] = part
-    discs = [dataclasses.replace(d, transform=motion @ d.transform) if d.level in above else d
+    discs = [_replaced(d, transform=motion @ d.transform) if d.level in above else d
              for d in spine.discs]
-    nuclei = [dataclasses.replace(d, transform=motion @ d.transform) if d.level in above else d
+    nuclei = [_replaced(d, transform=motion @ d.transform) if d.level in above else d
               for d in spine.nuclei]
     return dataclasses.replace(spine, vertebrae=vertebrae, discs=discs, nuclei=nuclei,
                                fracture=fracture, fracture_t=t)
+
+
+def _replaced(part, **changes):
+    """``dataclasses.replace`` keeping the part's sampled field and its grid: they live in the
+    part's own undeformed frame, so a new placement or deformation does not change them (and
+    sampling them again costs a fraction of a second per vertebra)."""
+    new = dataclasses.replace(part, **changes)
+    for name in ("grid", "field"):
+        if name in vars(part):
+            vars(new)[name] = vars(part)[name]
+    return new

@@ -4,6 +4,14 @@ The planned path runs through the centre of the pedicle's isthmus (its narrowest
 target in the anterior third of the vertebral body, inclined by the level's published
 sagittal pedicle angle. Extended backwards it meets the bone at the upper-outer part of the
 pedicle as seen on an AP view (the classic docking point) and the skin further out.
+
+A fractured body is planned in its collapsed shape. The target must lie in its trabecular
+bone (clear of the cortex, also at the partial collapse a kyphoplasty balloon leaves), and
+the path must clear the pedicle's walls. Where the classic path cannot do both (a crushed
+body pulls the pedicle's root down with it, so the line through the isthmus centre to the
+moved target cuts the pedicle's floor), the planner searches straight lines through the
+isthmus, lower or higher in it, to targets at other heights of the collapsed body, then
+further back in the body, and keeps the one closest to the classic plan.
 """
 
 from __future__ import annotations
@@ -12,8 +20,12 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
+from vp3d.anatomy.spine import CORTICAL_SHELL_MM
+from vp3d.kyphoplasty import RESTORED_FRACTION
 from vp3d.morphometry import check_level
+from vp3d.sdf import BAND_MM
 
 #: Outer / inner diameter (mm) of regular-wall needles by gauge (ISO 9626:2016, Table 1).
 #: Vertebroplasty uses 11- or 13-gauge needles, 15-gauge in small upper-thoracic pedicles
@@ -30,6 +42,11 @@ MIN_CAUDAL_DEG = 5.0
 #: Depth past the docking point before wall checks start (the needle crosses the posterior
 #: cortex there, which is not a breach), mm.
 DOCKING_ALLOWANCE_MM = 4.0
+#: Least clearance the planner leaves between the needle and the pedicle's walls, mm.
+PLAN_CLEARANCE_MM = 0.25
+#: The planned tip keeps trabecular bone (not cortex) this far around it, mm, so the voxel
+#: holding the tip is trabecular bone on any volume of up to about 1 mm spacing.
+TIP_MARGIN_MM = 0.8
 
 
 def choose_gauge(pedicle_width_mm: float) -> int:
@@ -105,13 +122,57 @@ def _local_to_patient(v, p):
     return v.transform[:3, :3] @ p + v.transform[:3, 3]
 
 
+def _patient_to_local(v, p):
+    """Patient points -> the vertebra's (deformed, if fractured) local frame."""
+    inv = np.linalg.inv(v.transform)
+    return np.asarray(p, float) @ inv[:3, :3].T + inv[:3, 3]
+
+
+def _intact_distance(v, intact_local: np.ndarray) -> np.ndarray:
+    """The vertebra's signed distance (mm) at points of its undeformed local frame."""
+    idx = (intact_local - np.asarray(v.grid.origin_mm)) / v.grid.spacing_mm
+    coords = np.moveaxis(idx, -1, 0).reshape(3, -1)
+    out = ndimage.map_coordinates(v.field, coords, order=1, mode="constant", cval=BAND_MM)
+    return out.reshape(intact_local.shape[:-1])
+
+
+def _collapse_states(v) -> list:
+    """The deformations a planned tip must stay in bone for: the collapse planned on and the
+    partial collapses a kyphoplasty balloon lifts it to (the tip does not move with the bone)."""
+    d = v.deformation
+    if d is None:
+        return [None]
+    lifts = (0.0, 0.5 * RESTORED_FRACTION, RESTORED_FRACTION)
+    return [dataclasses.replace(d, t=d.t * (1.0 - f)) for f in lifts]
+
+
+def _target_in_trabecular(v, local: np.ndarray) -> np.ndarray:
+    """Per (deformed) local point: trabecular bone of the body, TIP_MARGIN_MM clear of cortex.
+
+    Judged for every state of :func:`_collapse_states` at the point and TIP_MARGIN_MM from it
+    along each axis; the voxel labels of a density volume follow the same rule (the field's
+    distance, mapped back to the intact shape, deeper than the cortical shell).
+    """
+    local = np.atleast_2d(np.asarray(local, float))
+    m = v.morphometry
+    offsets = np.vstack([np.zeros(3), TIP_MARGIN_MM * np.eye(3), -TIP_MARGIN_MM * np.eye(3)])
+    pts = local[:, None, :] + offsets[None, :, :]
+    ok = np.abs(local[:, 1]) < m.endplate_depth_mm / 2  # the body, not the pedicle
+    for state in _collapse_states(v):
+        intact = pts if state is None else state.inverse(pts)
+        ok &= np.all(_intact_distance(v, intact) < -CORTICAL_SHELL_MM, axis=1)
+    return ok
+
+
 def plan_trajectory(spine, level: str, side: str = "right", *, bipedicular: bool = True,
                     gauge: int | None = None) -> Trajectory:
     """Plan a transpedicular path for ``level`` from ``side``.
 
     ``bipedicular`` aims each needle at its own half of the body (a quarter of the width from
     the midline); a single (unipedicular) needle aims at the midline. ``gauge`` defaults to
-    :func:`choose_gauge` of the pedicle width.
+    :func:`choose_gauge` of the pedicle width. The target always lies in trabecular bone of the
+    (possibly collapsed) body, in the anterior third where a path clear of the pedicle's walls
+    reaches it (see the module docstring).
     """
     level = check_level(level)
     if level not in spine.levels:
@@ -125,7 +186,8 @@ def plan_trajectory(spine, level: str, side: str = "right", *, bipedicular: bool
         raise ValueError(f"gauge must be one of {sorted(GAUGES)}, got {gauge!r}")
     sign = 1.0 if side == "right" else -1.0
     desired = sign * 0.22 * m.endplate_width_mm / 2 if bipedicular else 0.0
-    # Where the pedicle's own axis meets the anterior third: always reachable safely.
+    # Where the pedicle's own axis meets the anterior third: easiest to reach, but it can lie
+    # outside the narrow front of a heart-shaped thoracic body, so every target is checked.
     isthmus, axis = v.landmarks.pedicle_isthmus_mm[SIDES[side]], v.landmarks.pedicle_axis[SIDES[side]]
     y_t = m.endplate_depth_mm / 3
     along_axis = isthmus[0] + axis[0] / axis[1] * (y_t - isthmus[1])
@@ -133,10 +195,16 @@ def plan_trajectory(spine, level: str, side: str = "right", *, bipedicular: bool
     # pedicles do not allow a steep medial angle).
     for x_t in np.linspace(desired, along_axis, 16):
         traj = _aim(spine, v, side, gauge, x_t)
-        depths = np.linspace(traj.pedicle_entry_depth_mm, traj.target_depth_mm, 16)
-        if all(assess(spine, Needle(traj, d)).wall_clearance_mm > 0.25 for d in depths):
+        if _target_in_trabecular(v, _patient_to_local(v, traj.target_mm))[0] and _clears_walls(spine, traj):
             return traj
-    return traj
+    # No classic path fits (a collapsed body): search other heights and depths of the body.
+    return _search(spine, v, side, gauge, desired, along_axis) or traj
+
+
+def _clears_walls(spine, traj: Trajectory) -> bool:
+    """Every stage from the bony entry to the target keeps PLAN_CLEARANCE_MM to the walls."""
+    depths = np.linspace(traj.pedicle_entry_depth_mm, traj.target_depth_mm, 16)
+    return all(assess(spine, Needle(traj, d)).wall_clearance_mm > PLAN_CLEARANCE_MM for d in depths)
 
 
 def _aim(spine, v, side: str, gauge: int, x_t: float) -> Trajectory:
@@ -159,6 +227,93 @@ def _aim(spine, v, side: str, gauge: int, x_t: float) -> Trajectory:
     direction = v.transform[:3, :3] @ d_local
     through = _local_to_patient(v, isthmus)
     return _complete(spine, v.level, side, gauge, through, direction, target)
+
+
+#: Search grid of :func:`_search` (mm): heights of the line at the isthmus, heights of the
+#: target, and how far behind the isthmus a line is followed to find where it meets bone.
+_THROUGH_DZ_MM = np.arange(-6.0, 6.01, 0.5)
+_TARGET_STEP_MM = 0.5
+_BEHIND_MM = 80.0
+_LINE_STEP_MM = 0.5
+
+
+def _search(spine, v, side: str, gauge: int, desired: float, along_axis: float) -> Trajectory | None:
+    """Best straight path in the (collapsed) body when the classic path does not fit.
+
+    Candidate targets run from the middle of the anterior third backwards (never behind the
+    body's centre), from ``desired`` towards ``along_axis`` across, and over every height of
+    the body where :func:`_target_in_trabecular` holds; lines pass through the isthmus at
+    heights up to 6 mm off its centre. The first target depth and lateral position with a
+    line clear of the walls wins, at the height closest to the classic aim (moved with the
+    collapse); with none clear anywhere, the line with the most clearance. ``None`` when no
+    height of the body holds a target.
+    """
+    m = v.morphometry
+    k = SIDES[side]
+    isthmus = v.landmarks.pedicle_isthmus_mm[k]
+    tilt = np.tan(np.radians(max(m.pedicle_sagittal_angle_deg, MIN_CAUDAL_DEG)))
+    through0 = isthmus if v.deformation is None else v.deformation.forward(isthmus)
+    through = through0[None, :] + _THROUGH_DZ_MM[:, None] * np.array([0.0, 0.0, 1.0])
+    half_h = max(m.body_anterior_height_mm, m.body_posterior_height_mm) / 2 + 2.0
+    heights = np.arange(-half_h, half_h + 1e-9, _TARGET_STEP_MM)
+    r = GAUGES[gauge][0] / 2
+    depth = m.endplate_depth_mm
+    best = None  # (clearance, through, target) when nothing clears the walls
+    for y_t in depth * np.array([1 / 3, 0.27, 0.21, 0.12, 0.0]):
+        for x_t in np.linspace(desired, along_axis, 9):
+            column = np.stack([np.full_like(heights, x_t), np.full_like(heights, y_t), heights], axis=1)
+            z_ok = heights[_target_in_trabecular(v, column)]
+            if len(z_ok) == 0:
+                continue
+            classic = np.array([x_t, y_t, isthmus[2] - np.hypot(x_t - isthmus[0], y_t - isthmus[1]) * tilt])
+            z_ideal = classic[2] if v.deformation is None else v.deformation.forward(classic)[2]
+            zz, dz = np.meshgrid(z_ok, _THROUGH_DZ_MM, indexing="ij")
+            targets = np.stack([np.full(zz.size, x_t), np.full(zz.size, y_t), zz.ravel()], axis=1)
+            starts = through[np.tile(np.arange(len(_THROUGH_DZ_MM)), len(z_ok))]
+            clear = _line_clearance(v, starts, targets, r)
+            cost = np.abs(zz.ravel() - z_ideal) + 0.5 * np.abs(dz.ravel())
+            for i in np.argsort(np.where(clear > PLAN_CLEARANCE_MM + 0.1, cost, np.inf))[:4]:
+                if not clear[i] > PLAN_CLEARANCE_MM + 0.1:
+                    break
+                traj = _line(spine, v, side, gauge, starts[i], targets[i])
+                if _clears_walls(spine, traj):
+                    return traj
+            i = int(np.argmax(clear))
+            if best is None or clear[i] > best[0]:
+                best = (clear[i], starts[i], targets[i])
+    return None if best is None else _line(spine, v, side, gauge, best[1], best[2])
+
+
+def _line(spine, v, side: str, gauge: int, through_local: np.ndarray, target_local: np.ndarray) -> Trajectory:
+    """Trajectory along the line from ``through_local`` to ``target_local`` (local frame)."""
+    d_local = (target_local - through_local) / np.linalg.norm(target_local - through_local)
+    return _complete(spine, v.level, side, gauge, _local_to_patient(v, through_local),
+                     v.transform[:3, :3] @ d_local, _local_to_patient(v, target_local))
+
+
+def _line_clearance(v, starts: np.ndarray, targets: np.ndarray, r: float) -> np.ndarray:
+    """Per line ``starts[i] -> targets[i]`` (local frame): the least wall clearance of a needle
+    of radius ``r``, judged as :func:`assess` judges it (from DOCKING_ALLOWANCE_MM past where
+    the line meets the bone to 2 mm into the body); ``-inf`` for a line that misses the bone or
+    crosses the medial line early."""
+    m = v.morphometry
+    u = targets - starts
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    y_stop = -m.endplate_depth_mm / 2 + 2.0
+    reach = float(np.max((y_stop - starts[:, 1]) / np.maximum(u[:, 1], 0.1))) + 1.0
+    s = np.arange(-_BEHIND_MM, reach, _LINE_STEP_MM)
+    pts = starts[:, None, :] + s[None, :, None] * u[:, None, :]
+    intact = pts if v.deformation is None else v.deformation.inverse(pts)
+    d = _intact_distance(v, intact)
+    inside = d < 0
+    dock = s[np.argmax(inside, axis=1)]
+    past = s[None, :] >= dock[:, None]
+    judged = (s[None, :] >= dock[:, None] + DOCKING_ALLOWANCE_MM) & (pts[..., 1] < y_stop)
+    clear = np.where(judged, -d - r, np.inf).min(axis=1)
+    early = (past & (np.abs(pts[..., 0]) < m.canal_width_mm / 2)
+             & (pts[..., 1] < -m.endplate_depth_mm / 2)).any(axis=1)
+    clear[~inside.any(axis=1) | early] = -np.inf
+    return clear
 
 
 def _complete(spine, level, side, gauge, through, direction, target) -> Trajectory:

@@ -62,7 +62,7 @@ from numbers import Real
 import numpy as np
 import pyvista as pv
 
-from vp3d.cement import simulate_injection
+from vp3d.cement import CapacityError, simulate_injection
 from vp3d.fluoro import CArm, Fluoroscope
 from vp3d.morphometry import check_level
 from vp3d.needle import NEEDLE_LENGTH_MM, SIDES, Needle, SafetyReport, Trajectory, assess, plan_trajectory
@@ -614,14 +614,14 @@ class Practice:
             if result is not None:
                 shared.cement.move_to_end(key)
                 return result
-        needle, result = self.needle(), None
-        for total_ml in (MAX_CEMENT_ML, 6.0, 4.0, 2.0):  # a small body and its routes may hold less
+        needle = self.needle()
+        try:
             try:
-                result = simulate_injection(self._volume, [needle], total_ml)
-                break
-            except ValueError as error:
-                if "full after" not in str(error) or total_ml == 2.0:
-                    raise ValueError(f"cement cannot go in from here: {error}") from None
+                result = simulate_injection(self._volume, [needle], MAX_CEMENT_ML)
+            except CapacityError as full:  # a small body and its routes may hold less
+                result = simulate_injection(self._volume, [needle], math.floor(full.capacity_ml * 10) / 10)
+        except ValueError as error:
+            raise ValueError(f"cement cannot go in from here: {error}") from None
         with shared.lock:
             shared.cement[key] = result
             while len(shared.cement) > _CEMENT_CACHE:

@@ -10,6 +10,7 @@ fill, and the fluoroscopes. :meth:`ProcedureModel.frame` maps a storyboard state
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -17,7 +18,7 @@ import numpy as np
 import pyvista as pv
 
 from vp3d.anatomy import LEVELS, build_spine
-from vp3d.cement import simulate_injection
+from vp3d.cement import CapacityError, simulate_injection
 from vp3d.fluoro import CArm, Fluoroscope
 from vp3d.fracture import KINDS, Fracture, collapse_motion, deform_patient_points, fracture_spine
 from vp3d.kyphoplasty import MAX_BALLOON_ML, RESTORED_FRACTION, Balloon, cavity_mask, with_cavity
@@ -29,7 +30,8 @@ PROCEDURES = ("vertebroplasty", "kyphoplasty")
 #: Levels a clinician may choose (vertebroplasty is done from T5 down; the upper thoracic
 #: pedicles are too small for the needles modelled).
 STORY_LEVELS = LEVELS[LEVELS.index("T5"):]
-#: Cement simulated once per choice; the storyboard's fills stay below it.
+#: Cement simulated once per choice (less where a small crushed body and its leak routes hold
+#: less); the storyboard's fills (at most 4 mL) stay below it.
 SIMULATED_ML = 8.0
 #: Voxel size of the X-ray volumes: at the page's image size 0.75 mm looks the same as 0.5 mm
 #: and builds three times faster (bench/fluoro.py measures the 0.5 mm case).
@@ -116,7 +118,12 @@ class ProcedureModel:
             self.lifted_volume = lifted.density_volume(XRAY_SPACING_MM, choices.bone_quality)
             cement_volume = with_cavity(self.lifted_volume, self.balloons_full)
             self.cavity_volume = cement_volume
-        self.cement = simulate_injection(cement_volume, at_target, SIMULATED_ML)
+        try:
+            self.cement = simulate_injection(cement_volume, at_target, SIMULATED_ML)
+        except CapacityError as full:
+            # e.g. T5-T7 crushed to grade 3 hold about 5-6.5 mL: simulate what they hold.
+            self.cement = simulate_injection(cement_volume, at_target, math.floor(full.capacity_ml * 10) / 10)
+        self.simulated_ml = self.cement.total_ml
         centre = self.spine.vertebrae[level].transform[:3, 3]
         self.views = {"ap": CArm.ap(centre, rows=rows, cols=rows),
                       "lateral": CArm.lateral(centre, rows=rows, cols=rows)}
@@ -163,10 +170,10 @@ class ProcedureModel:
             meshes[f"balloon {i + 1}"] = b.mesh()
         ml = float(state.get("cement.ml", 0.0))
         if ml > 0:
-            meshes["cement"] = self.cement.mesh_at(min(ml, SIMULATED_ML))
+            meshes["cement"] = self.cement.mesh_at(min(ml, self.simulated_ml))
         needles = self.needles(state)
         safety = assess(self.broken_spine, needles[0]) if needles else None
-        leaks = self.cement.leaks_at(min(ml, SIMULATED_ML)) if ml > 0 else []
+        leaks = self.cement.leaks_at(min(ml, self.simulated_ml)) if ml > 0 else []
         return Frame(t, meshes, transforms, ml, leaks, safety)
 
     def _volume(self, state: dict):
@@ -186,7 +193,7 @@ class ProcedureModel:
         vol = self._volume(state)
         scope = self._scopes.setdefault(id(vol), Fluoroscope(vol))
         ml = float(state.get("cement.ml", 0.0))
-        mask = self.cement.mask_at(min(ml, SIMULATED_ML)) if ml > 0 else None
+        mask = self.cement.mask_at(min(ml, self.simulated_ml)) if ml > 0 else None
         if mask is not None and mask.shape != vol.shape:
             mask = None
         balloons = self.balloons(state)

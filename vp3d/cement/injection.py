@@ -158,6 +158,15 @@ ROUTES = {
 
 
 # --- validation -----------------------------------------------------------------------------------
+
+class CapacityError(ValueError):
+    """More cement was asked for than the body and its leak routes hold; ``capacity_ml`` is
+    what they hold (a small crushed body can hold less than a large fill)."""
+
+    def __init__(self, message: str, capacity_ml: float):
+        super().__init__(message)
+        self.capacity_ml = float(capacity_ml)
+
 def _number(name: str, value, low: float, high: float, unit: str = "", *, low_open: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, Real):
         raise ValueError(f"{name} must be a number between {low:g} and {high:g}{unit}, got {value!r}")
@@ -680,9 +689,9 @@ class _Flood:
             if not heap:
                 if not exits:
                     placed = order_len * voxel_ml
-                    raise ValueError(
+                    raise CapacityError(
                         f"total_ml must be at most {placed:.2f} mL here: the vertebral body and every leak "
-                        f"route are full after {placed:.2f} mL")
+                        f"route are full after {placed:.2f} mL", placed)
                 push(heap, pop(exits))  # overfilled: pressure rises until a segmental vein opens
             # ref: price of the body voxel that touched a route (start entries), or the price
             # where the branch left the body (leaked cement).
