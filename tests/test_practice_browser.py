@@ -91,10 +91,12 @@ def test_planned_path_reaches_the_target_without_breach(practice_page):
     card = page.locator("#vp3d-pr-score-card")
     card.wait_for(timeout=10_000)
     text = card.inner_text()
+    lower = text.lower()
     for name in ("pedicle breach", "tip position", "fluoroscopy shots", "cement volume", "cement leaks"):
-        assert name in text
+        assert name in lower
     assert "Belkoff" in text and "Yeom" in text
-    assert "none" in text.split("pedicle breach", 1)[1][:80]
+    assert "none" in lower.split("pedicle breach", 1)[1][:80]
+    assert card.locator(".vp3d-score-item").count() == 5
     page.locator("#vp3d-pr-score-close").click()
     wait_for(lambda: card.count() == 0, 10, "the score to close")
     practice_page.assert_no_errors()

@@ -27,7 +27,7 @@ AIM_FIELDS = {
     "entry_lateral_mm": ("Skin entry from the midline", " mm"),
     "entry_cranial_mm": ("Skin entry above the level's centre", " mm"),
 }
-ADVANCE_STEPS_MM = (1.0, 2.0, 5.0)
+ADVANCE_STEPS_MM = (1.0, 2.0, 5.0, 10.0)
 #: Drag on a fluoroscopy image: degrees of re-aim per image width dragged.
 DRAG_DEG_PER_WIDTH = 30.0
 CARM_FIELDS = ("lao_deg", "cranial_deg")
@@ -376,6 +376,6 @@ def _feedback(p: Any, report: Any) -> tuple[list[dict], str]:
 
 def _score_dict(score: Any) -> dict:
     return {"items": [{"name": i.name, "value": i.value, "good": i.good, "verdict": i.verdict,
-                       "reference": i.reference} for i in score.items],
+                       "advice": getattr(i, "advice", ""), "reference": i.reference} for i in score.items],
             "summary": f"Overall: {score.verdict}. Each line compares your run with the figure "
                        "or teaching target beside it."}

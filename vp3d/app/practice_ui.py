@@ -63,7 +63,7 @@ def controls() -> None:
         html.H2("Advance", classes="vp3d-practice-h")
         with html.Div(classes="vp3d-pr-row"):
             v3.VBtn("Withdraw 5 mm", variant="tonal", id="vp3d-pr-withdraw", disabled=(BUSY + " || pr_depth_mm <= 0",),
-                    click="trigger('practice_advance', [-5])", prepend_icon="mdi-arrow-up")
+                    click="trigger('practice_advance', [-Math.min(5, pr_depth_mm)])", prepend_icon="mdi-arrow-up")
             for mm in ADVANCE_STEPS_MM:
                 v3.VBtn(f"+{mm:g} mm", variant="flat", color="primary", disabled=(BUSY,),
                         click=f"trigger('practice_advance', [{mm:g}])", id=f"vp3d-pr-advance-{mm:g}",
@@ -135,7 +135,8 @@ def guidance() -> None:
             html.Li("Stop in the anterior part of the body, then inject in 0.5 mL steps and watch "
                     "for cement leaving the bone. About 2 mL restored strength and about 4 mL "
                     "stiffness in cadaveric thoracolumbar vertebrae.\u00b2")
-            html.Li("Each new image counts, as fluoroscopy time and dose would.")
+            html.Li("Each new image counts, as fluoroscopy time and dose would: through soft tissue, "
+                    "longer steps checked on one view save images; in bone, check both.")
         with html.Div(classes="vp3d-sources"):
             html.Strong("Sources")
             with html.Ol():
@@ -157,22 +158,27 @@ def images() -> None:
 
 def score_dialog() -> None:
     """The end-of-practice summary against what the literature calls good."""
-    with v3.VDialog(model_value=("!!pr_score",), max_width=760, id="vp3d-pr-score-dialog",
+    with v3.VDialog(model_value=("!!pr_score",), max_width=880, scrollable=True, id="vp3d-pr-score-dialog",
                     update_modelValue="$event || (pr_score = null)"):
-        with v3.VCard(v_if="pr_score", title="Your practice, scored", id="vp3d-pr-score-card"):
+        with v3.VCard(v_if="pr_score", id="vp3d-pr-score-card"):
+            v3.VCardTitle("Your practice, scored", classes="text-h5")
             with v3.VCardText():
-                html.P("{{ pr_score.summary }}", v_if="pr_score.summary")
-                with v3.VTable(density="compact"):
-                    with html.Thead():
-                        with html.Tr():
-                            for head in ("", "You", "What is good", "Verdict", "Reference"):
-                                html.Th(head)
-                    with html.Tbody():
-                        with html.Tr(v_for="item in pr_score.items", key="item.name"):
-                            html.Td("{{ item.name }}")
-                            html.Td("{{ item.value }}")
-                            html.Td("{{ item.good }}")
-                            html.Td("{{ item.verdict }}", classes=("'vp3d-verdict-' + item.verdict.split(' ')[0]",))
-                            html.Td("{{ item.reference }}", classes="vp3d-ref")
+                html.P("{{ pr_score.summary }}", v_if="pr_score.summary", classes="mb-3")
+                with html.Ul(classes="vp3d-score-list"):
+                    with html.Li(v_for="item in pr_score.items", key="item.name",
+                                 classes=("'vp3d-score-item vp3d-score-' + item.verdict.split(' ')[0]",)):
+                        with html.Div(classes="vp3d-score-head"):
+                            html.H3("{{ item.name.charAt(0).toUpperCase() + item.name.slice(1) }}")
+                            html.Span("{{ item.verdict }}",
+                                      classes=("'vp3d-verdict vp3d-verdict-' + item.verdict.split(' ')[0]",))
+                        with html.Dl():
+                            html.Dt("You")
+                            html.Dd("{{ item.value }}")
+                            html.Dt("Good")
+                            html.Dd("{{ item.good }}")
+                            html.Dt("Next time", v_if="item.advice")
+                            html.Dd("{{ item.advice }}", v_if="item.advice")
+                        html.P("{{ item.reference }}", classes="vp3d-ref")
             with v3.VCardActions():
-                v3.VBtn("Close", click="pr_score = null", id="vp3d-pr-score-close")
+                v3.VSpacer()
+                v3.VBtn("Close", click="pr_score = null", id="vp3d-pr-score-close", variant="tonal")

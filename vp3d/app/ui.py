@@ -119,10 +119,21 @@ html, body { overflow: hidden; }
 .vp3d-fb-warning::before { content: "⚠  "; }
 .vp3d-pr-fluoro img { max-height: 42vh; cursor: crosshair; touch-action: none; }
 .vp3d-pr-fluoro img.vp3d-stale { opacity: .55; }
-.vp3d-verdict-good { color: #8fd19e; font-weight: 600; }
-.vp3d-verdict-acceptable { color: #f4cf8c; font-weight: 600; }
-.vp3d-verdict-needs { color: #ef9a9a; font-weight: 600; }
-.vp3d-ref { font-size: .78em; opacity: .85; }
+.vp3d-score-list { list-style: none; padding: 0; margin: 0; }
+.vp3d-score-item { border-left: 5px solid #888; padding: 6px 12px; margin: 0 0 12px 0; background: rgba(128,128,128,.08); border-radius: 6px; }
+.vp3d-score-good { border-left-color: #8fd19e; }
+.vp3d-score-acceptable { border-left-color: #f4cf8c; }
+.vp3d-score-needs { border-left-color: #ef9a9a; }
+.vp3d-score-head { display: flex; align-items: baseline; gap: 12px; }
+.vp3d-score-head h3 { font-size: 1.05em; margin: 0; }
+.vp3d-score-item dl { display: grid; grid-template-columns: 6.5em 1fr; gap: 2px 10px; margin: 4px 0; }
+.vp3d-score-item dt { opacity: .75; }
+.vp3d-score-item dd { margin: 0; }
+.vp3d-verdict { font-weight: 700; text-transform: capitalize; }
+.vp3d-verdict-good { color: #8fd19e; }
+.vp3d-verdict-acceptable { color: #f4cf8c; }
+.vp3d-verdict-needs { color: #ef9a9a; }
+.vp3d-ref { font-size: .78em; opacity: .8; margin: 2px 0 0 0; }
 .vp3d-quiz { position: absolute; inset: 0; z-index: 4; overflow-y: auto; background: rgb(var(--v-theme-background)); }
 .vp3d-tags { position: absolute; inset: 0; pointer-events: none; z-index: 2; overflow: hidden; }
 .vp3d-tag { position: absolute; left: 0; top: 0; visibility: hidden; will-change: transform; }
