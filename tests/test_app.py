@@ -317,3 +317,54 @@ def test_bad_env_option_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("VP3D_PLAY_SPEED", "fast")
     with pytest.raises(ValueError, match="VP3D_PLAY_SPEED"):
         main._env_options()
+
+
+# ------------------------------------------------------------------ student modes
+
+
+def test_modes_follow_the_link_and_the_audience():
+    app = make_app()
+    app.apply_url("?mode=practice")
+    assert app.state.mode == "practice" and app.state.audience == "student"
+    assert app.practice.practice is not None and app.state.pr_ready
+    assert len(app.state.pr_images) == 2
+    app.next_step()  # the story's keys do nothing while practising
+    assert app.state.step_index == 0
+    with app.state:
+        app.state.audience = "patient"
+    assert app.state.mode == "story" and not app.state.part_labels
+    with app.state:
+        app.state.mode = "quiz"  # not for patients: refused, put back, said
+    assert app.state.mode == "story" and "student" in app.state.error_message
+    request = parse_query("?mode=exam", ViewChoice())
+    assert request.mode == "story" and "mode must be one of" in request.messages[0]
+
+
+def test_kiosk_links_cannot_open_a_student_mode():
+    app = make_app(kiosk=True)
+    app.apply_url("?mode=quiz")
+    assert app.state.mode == "story" and not app.state.error_message
+    assert any("kiosk plays the story" in m for m in app.state.notices)
+
+
+def test_practice_handlers_move_the_needle_and_refuse_bad_values():
+    app = make_app(audience="student")
+    with app.state:
+        app.state.mode = "practice"
+    shots = app.state.pr_shots
+    app.server.controller.trigger_fn("practice_advance")(5)
+    assert app.state.pr_depth_mm == 5 and app.state.pr_shots == shots + 2
+    assert "needle 1" in app.scene3d.actors
+    app.server.controller.trigger_fn("practice_advance")(float("nan"))
+    assert "number" in app.state.error_message and app.state.pr_depth_mm == 5
+    app.server.controller.trigger_fn("practice_aim")("medial_deg", 1e9)
+    assert "medial_deg" in app.state.error_message
+    app.server.controller.trigger_fn("practice_advance")(1, 2)
+    assert "takes" in app.state.error_message
+    app.server.controller.trigger_fn("practice_views")("lateral")
+    shots = app.state.pr_shots
+    app.server.controller.trigger_fn("practice_advance")(5)
+    assert app.state.pr_shots == shots + 1
+    assert any(i["stale"] for i in app.state.pr_images if i["view"] == "ap")
+    app.server.controller.trigger_fn("practice_score")()
+    assert [i["name"] for i in app.state.pr_score["items"]][0] == "pedicle breach"

@@ -652,12 +652,16 @@ class VertebroplastyApp(TrameApp):
         if not isinstance(query, (str, dict)):
             request.messages.append(f"Link: ignored parameters of type {type(query).__name__}.")
         choice = request.choice
+        mode = request.mode
         if self.kiosk:
             choice = ViewChoice(choice.level, choice.grade, choice.kind, choice.procedure, "kiosk")
+            if mode != "story":
+                request.messages.append(f"Link: the kiosk plays the story; the {mode} is for students.")
+                mode = "story"
         with self.state:
             self.state.notices = list(request.messages)
             self.state.applied_query = query if isinstance(query, str) else ""
-            self.state.mode = request.mode
+            self.state.mode = mode
             s = self.state
             s.level, s.grade, s.kind, s.procedure, s.audience = (
                 choice.level, choice.grade, choice.kind, choice.procedure, choice.audience)
