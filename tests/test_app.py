@@ -368,3 +368,44 @@ def test_practice_handlers_move_the_needle_and_refuse_bad_values():
     assert any(i["stale"] for i in app.state.pr_images if i["view"] == "ap")
     app.server.controller.trigger_fn("practice_score")()
     assert [i["name"] for i in app.state.pr_score["items"]][0] == "pedicle breach"
+
+
+def test_practice_restarts_on_the_new_model_after_a_choice_change():
+    app = make_app(audience="student")
+    with app.state:
+        app.state.mode = "practice"
+    app.server.controller.trigger_fn("practice_advance")(10)
+    with app.state:
+        app.state.mode = "story"
+        app.state.grade = 3
+    assert app.model.choices.grade == 3
+    with app.state:
+        app.state.mode = "practice"
+    assert app.practice.practice.model is app.model  # not the grade-2 practice of before
+    assert app.state.pr_depth_mm == 0 and not app.state.error_message
+    app.server.controller.trigger_fn("practice_advance")(5)
+    assert app.state.pr_depth_mm == 5 and not app.state.error_message
+
+
+def test_no_narration_outside_the_story():
+    app = make_app(audience="student")
+    assert wait_audio(app)
+    with app.state:
+        app.state.mode = "quiz"
+    assert app.state.audio_url == ""
+    with app.state:
+        app.state.level = "L2"  # a rebuild while in the quiz queues no story narration
+    import time
+
+    time.sleep(1.0)
+    assert app.state.audio_url == ""
+
+
+def test_kiosk_audience_and_mode_are_fixed():
+    app = make_app(kiosk=True)
+    with app.state:
+        app.state.audience = "student"
+    assert app.state.audience == "kiosk" and "kiosk" in app.state.error_message
+    with app.state:
+        app.state.mode = "practice"
+    assert app.state.mode == "story"

@@ -74,7 +74,8 @@ def test_planned_path_reaches_the_target_without_breach(practice_page):
     assert shots >= 2 * 10  # every step took AP and lateral
     # Angles are locked while the tip is in bone.
     assert page.locator("#vp3d-pr-locked").is_visible()
-    assert page.locator("input[name='vp3d-pr-medial-deg']").is_disabled()
+    assert page.locator("input[name='Medial angle (transverse plane)']").is_disabled()
+    assert page.get_by_role("slider", name="Medial angle (transverse plane)").count() == 1
     assert canvas_drawn(page)
 
     # Cement in 0.5 mL steps: the counter rises and the fill darkens the lateral image.
@@ -107,12 +108,14 @@ def test_medial_aim_breaches_and_is_flagged(practice_page):
     page.locator("#vp3d-pr-reset").click()
     wait_for(lambda: _state(page, "pr_depth_mm") == 0 and _state(page, "pr_cement_ml") == 0, 10, "a fresh start")
     planned = _state(page, "pr_medial_deg")
-    # Keyboard: focus the medial-angle slider and press the right arrow (0.5 deg each).
-    thumb = page.locator(".v-input:has(input[name='vp3d-pr-medial-deg']) [role=slider]").first
+    # Keyboard: the medial-angle slider, found by its accessible name; Page Up turns it a lot,
+    # and the value is sent once the keys rest (one new pair of images, not one per press).
+    thumb = page.get_by_role("slider", name="Medial angle (transverse plane)")
     thumb.focus()
-    for _ in range(24):
-        page.keyboard.press("ArrowRight")
-    wait_for(lambda: _state(page, "pr_medial_deg") >= planned + 10, 10, "the medial angle to rise by keyboard")
+    shots = _state(page, "pr_shots")
+    page.keyboard.press("PageUp")
+    wait_for(lambda: _state(page, "pr_shots") == shots + 2, 10, "one pair of images for the new aim")
+    assert _state(page, "pr_medial_deg") >= planned + 10
     _advance_to(page, _state(page, "pr_target_depth_mm") - 10)
     alert = page.locator("#vp3d-pr-alert")
     wait_for(lambda: alert.count() == 1, 10, "a breach warning")
@@ -147,10 +150,12 @@ def test_drag_on_ap_image_and_carm_rotation(practice_page):
     wait_for(lambda: _state(page, "pr_shots") == shots + 1, 10, "the new view to be counted once")
     assert np.abs(_image(page, "ap") - ap).mean() > 1.0
     assert "+25" in page.locator("#vp3d-pr-fluoro figcaption").first.inner_text()
+    assert "earlier image" not in page.locator("#vp3d-pr-fluoro").inner_text()  # lateral unchanged
 
     # Only AP after each move: the lateral image is kept and marked as earlier.
     page.locator("#vp3d-pr-views-ap").click()
     wait_for(lambda: _state(page, "pr_views") == "ap", 10, "AP only")
+    wait_for(lambda: page.locator("#vp3d-pr-views-ap").get_attribute("aria-pressed") == "true", 10, "AP pressed")
     shots = _state(page, "pr_shots")
     page.locator("#vp3d-pr-advance-5").click()
     wait_for(lambda: _state(page, "pr_shots") == shots + 1, 10, "one image per move")

@@ -375,7 +375,8 @@ class VertebroplastyApp(TrameApp):
             self.state.step_duration = step.duration_s
             self.state.show_labels = step.visible.get("labels", "shown") != "hidden"
             self.state.audio_url = ""
-        self._request_audio()
+        if self._mode == "story":
+            self._request_audio()  # no narration over the practice or the quiz
         self._show_frame_soon(camera=True)
 
     def _show_frame_soon(self, *, camera: bool = False) -> None:
@@ -693,6 +694,10 @@ class VertebroplastyApp(TrameApp):
             with self.state:
                 self.state.mode = self._mode
             raise ValueError(f"mode must be one of {', '.join(PAGE_MODES)}, got {story.shown(wanted)}")
+        if self.kiosk:
+            with self.state:
+                self.state.mode = self._mode
+            raise ValueError(f"the kiosk plays the story; the {wanted} is for students")
         if wanted != "story" and self.choice.audience != "student" and self.state.audience != "student":
             with self.state:
                 self.state.mode = self._mode
@@ -707,11 +712,15 @@ class VertebroplastyApp(TrameApp):
         with self.state:
             self.state.mode = mode
             self.state.playing = self.timeline.playing
+            if mode != "story":
+                self.state.audio_url = ""  # the story's narration stops
         if mode == "practice":
             self.practice.enter()
         else:
             self.practice.leave()
-        if self.model is not None and mode != "quiz":
+        if self.model is not None and mode == "story":
+            self._enter_step(self.timeline.index)  # the step's camera and narration again
+        elif self.model is not None and mode == "practice":
             self._show_frame_soon(camera=True)
 
     def _add_notice(self, message: str) -> None:
@@ -722,6 +731,11 @@ class VertebroplastyApp(TrameApp):
     @_session_boundary
     def _on_choice(self, **_: Any) -> None:
         s = self.state
+        if self.kiosk and s.audience != "kiosk":
+            wrong = s.audience
+            with self.state:
+                s.audience = "kiosk"
+            raise ValueError(f"the kiosk's audience is fixed (kiosk), got {story.shown(wrong)}")
         try:
             wanted = ViewChoice(
                 story.check_choice("level", s.level), story.check_choice("grade", s.grade),

@@ -80,7 +80,7 @@ class PracticePanel:
         s.pr_locked = False
         s.pr_entry_locked = False
         s.pr_ap_lao_deg, s.pr_ap_cranial_deg = 0.0, 0.0
-        s.pr_lateral_lao_deg, s.pr_lateral_cranial_deg = 90.0, 0.0
+        s.pr_lateral_lao_deg, s.pr_lateral_cranial_deg = 0.0, 0.0  # from the true lateral
         s.pr_images = []
         s.pr_views = "both"  # which views are taken after each move: both, ap or lateral
         s.pr_shots = 0
@@ -109,7 +109,10 @@ class PracticePanel:
             except Exception as exc:  # noqa: BLE001 - session boundary
                 logger.info("vp3d practice: %s refused: %s", handler.__name__, exc)
                 self.app.show_error(_message(exc))
-                self._publish()
+                try:
+                    self._publish()  # put the controls back to what the engine holds
+                except Exception:  # noqa: BLE001 - the message above is what the page needs
+                    logger.exception("vp3d practice: could not show the practice")
                 return None
             return result
 
@@ -123,11 +126,14 @@ class PracticePanel:
         self._model = model
         if self.active:
             self._start()
+        else:
+            self.practice = None  # started afresh on the new model when Practice opens
 
     def enter(self) -> None:
         self.active = True
-        if self.app.model is not None and (self.practice is None or self._model is not self.app.model):
-            self._model = self.app.model
+        model = self.app.model
+        if model is not None and (self.practice is None or self.practice.model is not model):
+            self._model = model
             self._start()
 
     def leave(self) -> None:
@@ -149,7 +155,11 @@ class PracticePanel:
     def practice_aim(self, field: Any, value: Any) -> None:
         if field not in AIM_FIELDS:
             raise ValueError(f"aim field must be one of {', '.join(AIM_FIELDS)}, got {str(field)[:40]!r}")
-        self.practice.set_aim(**{field: _number(AIM_FIELDS[field][0], value)})
+        number = _number(AIM_FIELDS[field][0], value)
+        if abs(number - float(getattr(self.practice.aim, field))) < 0.05:
+            self._publish()  # the page shows values to 0.1: the same value is no new aim
+            return
+        self.practice.set_aim(**{field: number})
         self._publish(images=True)
 
     def practice_drag(self, view: Any, dx: Any, dy: Any) -> None:
@@ -279,23 +289,24 @@ class PracticePanel:
             rotation = c.lao_deg + (90.0 if view == "lateral" else 0.0)
             angles = f"{rotation:+.0f}\u00b0 rotation, {c.cranial_deg:+.0f}\u00b0 tilt"
             self._shown[view] = {"view": view, "src": data_url(image), "angles": angles,
-                                 "state": self._pose()}
+                                 "state": self._pose(view)}
         out = []
         for view in ("ap", "lateral"):
             entry = self._shown.get(view)
             if entry is None:
                 continue
-            stale = entry["state"] != self._pose()
+            stale = entry["state"] != self._pose(view)
             note = " \u00b7 earlier image" if stale else ""
             out.append({"view": view, "src": entry["src"], "stale": stale,
                         "alt": f"Fluoroscopy {VIEW_NAMES[view]} ({entry['angles']}){note}",
                         "caption": f"{VIEW_NAMES[view]} \u00b7 {entry['angles']}{note}"})
         return out
 
-    def _pose(self) -> tuple:
+    def _pose(self, view: str) -> tuple:
+        """What one view's image shows: the needle, the cement and that view's C-arm."""
         p = self.practice
-        return (p.aim, round(p.depth_mm, 3), round(p.cement_ml, 3),
-                tuple((p.carm(v).lao_deg, p.carm(v).cranial_deg) for v in ("ap", "lateral")))
+        carm = p.carm(view)
+        return (p.aim, round(p.depth_mm, 3), round(p.cement_ml, 3), carm.lao_deg, carm.cranial_deg)
 
     def show(self, *, camera: bool = False) -> None:
         """Draw the practice in 3D: the fractured level, the student's needle, the cement."""
@@ -353,7 +364,11 @@ def _feedback(p: Any, report: Any) -> tuple[list[dict], str]:
             kind = "good" if report.wall_clearance_mm > 1.0 else "warning"
             if report.breach is None:
                 lines.append({"text": f"Pedicle wall clearance {report.wall_clearance_mm:.1f} mm", "kind": kind})
-    if report.breach:
+    anterior = getattr(p, "anterior_breach", None)
+    if anterior is not None and anterior():
+        alert = ("The tip is through the front wall of the vertebral body: the aorta and the vena "
+                 "cava lie in front of it. Withdraw into the body.")
+    elif report.breach:
         alert = (f"{report.breach.capitalize()} pedicle wall breached "
                  f"({-report.wall_clearance_mm:.1f} mm through the cortex)")
         if report.breach == "medial":

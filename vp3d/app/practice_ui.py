@@ -30,8 +30,10 @@ def controls() -> None:
                            color="primary", divided=True, variant="outlined", id="vp3d-pr-side",
                            update_modelValue="trigger('practice_side', [$event])",
                            disabled=(BUSY + " || pr_entry_locked",)):
-            v3.VBtn("Right pedicle", value="right", id="vp3d-pr-side-right")
-            v3.VBtn("Left pedicle", value="left", id="vp3d-pr-side-left")
+            for side in ("right", "left"):
+                v3.VBtn(f"{side.capitalize()} pedicle", value=side, id=f"vp3d-pr-side-{side}",
+                        __properties=[("aria_pressed", "aria-pressed")],
+                        aria_pressed=(f"pr_side === '{side}' ? 'true' : 'false'",))
         html.Div("{{ pr_cement_ml > 0 ? 'Cement is in: the needle stays. Start over to practise again.'"
                  " : pr_locked ? 'Withdraw the needle out of the bone to change its angle.'"
                  " : 'Withdraw the needle fully to move the skin entry or change side.' }}",
@@ -42,14 +44,16 @@ def controls() -> None:
                 v_model=(f"pr_{name}",),
                 min=(f"(pr_ranges.{name} || [0, 1])[0]",),
                 max=(f"(pr_ranges.{name} || [0, 1])[1]",),
-                step=0.5,
+                step=0.1,
                 label=label,
+                name=label,  # Vuetify names the slider's thumb (its accessible name) after it
                 thumb_label=True,
                 density="compact",
                 hide_details=True,
                 disabled=(BUSY + (" || pr_entry_locked" if name.startswith("entry") else " || pr_locked"),),
                 end="trigger('practice_aim', ['" + name + "', $event])",
-                keyup=f"utils.get('vp3d').isSliderKey($event) && trigger('practice_aim', ['{name}', pr_{name}])",
+                keyup=f"utils.get('vp3d').isSliderKey($event) && utils.get('vp3d').later('aim-{name}',"
+                      f" () => trigger('practice_aim', ['{name}', pr_{name}]))",
                 id=f"vp3d-pr-{name.replace('_', '-')}",
                 classes="vp3d-pr-slider",
             )
@@ -62,7 +66,7 @@ def controls() -> None:
 
         html.H2("Advance", classes="vp3d-practice-h")
         with html.Div(classes="vp3d-pr-row"):
-            v3.VBtn("Withdraw 5 mm", variant="tonal", id="vp3d-pr-withdraw", disabled=(BUSY + " || pr_depth_mm <= 0",),
+            v3.VBtn("Withdraw {{ Math.min(5, pr_depth_mm) }} mm", variant="tonal", id="vp3d-pr-withdraw", disabled=(BUSY + " || pr_depth_mm <= 0",),
                     click="trigger('practice_advance', [-Math.min(5, pr_depth_mm)])", prepend_icon="mdi-arrow-up")
             for mm in ADVANCE_STEPS_MM:
                 v3.VBtn(f"+{mm:g} mm", variant="flat", color="primary", disabled=(BUSY,),
@@ -78,18 +82,21 @@ def controls() -> None:
             for name, (low, high, label) in fields.items():
                 v3.VSlider(
                     v_model=(f"pr_{view}_{name}",), min=low, max=high, step=1, label=label,
+                    name=f"{'AP' if view == 'ap' else 'Lateral'} view: {label}",
                     thumb_label=True, density="compact", hide_details=True, disabled=(BUSY,),
                     end=f"trigger('practice_carm', ['{view}', '{name}', $event])",
-                    keyup=f"utils.get('vp3d').isSliderKey($event) && trigger('practice_carm', ['{view}', '{name}', pr_{view}_{name}])",
+                    keyup=f"utils.get('vp3d').isSliderKey($event) && utils.get('vp3d').later('carm-{view}-{name}',"
+                          f" () => trigger('practice_carm', ['{view}', '{name}', pr_{view}_{name}]))",
                     id=f"vp3d-pr-carm-{view}-{name.replace('_', '-')}", classes="vp3d-pr-slider",
                 )
         html.Div("Images after each move", classes="vp3d-pr-sub")
         with v3.VBtnToggle(model_value=("pr_views",), mandatory=True, density="compact", divided=True,
                            variant="outlined", color="primary", id="vp3d-pr-views", disabled=(BUSY,),
                            update_modelValue="trigger('practice_views', [$event])"):
-            v3.VBtn("AP + lateral", value="both", id="vp3d-pr-views-both")
-            v3.VBtn("AP", value="ap", id="vp3d-pr-views-ap")
-            v3.VBtn("Lateral", value="lateral", id="vp3d-pr-views-lateral")
+            for value, text in (("both", "AP + lateral"), ("ap", "AP"), ("lateral", "Lateral")):
+                v3.VBtn(text, value=value, id=f"vp3d-pr-views-{value}",
+                        __properties=[("aria_pressed", "aria-pressed")],
+                        aria_pressed=(f"pr_views === '{value}' ? 'true' : 'false'",))
         with html.Div(classes="vp3d-pr-row mt-1"):
             v3.VBtn("Take AP + lateral now", variant="tonal", size="small", disabled=(BUSY,),
                     click="trigger('practice_shoot', ['both'])", id="vp3d-pr-shoot",

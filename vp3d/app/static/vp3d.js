@@ -39,6 +39,15 @@
       });
     },
 
+    // Run fn once keys have rested for ms (a slider moved by arrow keys sends one value, so
+    // ten presses take one new image, not ten).
+    later(key, fn, ms = 600) {
+      this.timers = this.timers || {};
+      clearTimeout(this.timers[key]);
+      this.timers[key] = setTimeout(fn, ms);
+      return true;
+    },
+
     // Keys that move a slider (the practice sends the value when such a key is released).
     isSliderKey(event) {
       return event.key.startsWith("Arrow") || ["Home", "End", "PageUp", "PageDown"].includes(event.key);
