@@ -409,3 +409,21 @@ def test_kiosk_audience_and_mode_are_fixed():
     with app.state:
         app.state.mode = "practice"
     assert app.state.mode == "story"
+
+
+@pytest.mark.parametrize("side, dx", [("right", 0.2), ("left", -0.2)])
+def test_drag_towards_the_midline_on_ap_turns_the_needle_medially(side, dx):
+    """AP is seen from the source: the patient's right on the viewer's left, so the midline is
+    to the viewer's right of a right needle and to the left of a left one."""
+    app = make_app(audience="student")
+    with app.state:
+        app.state.mode = "practice"
+    trigger = app.server.controller.trigger_fn
+    trigger("practice_side")(side)
+    medial, caudal = app.state.pr_medial_deg, app.state.pr_caudal_deg
+    trigger("practice_drag")("ap", dx, 0.0)
+    assert app.state.pr_medial_deg > medial and app.state.pr_caudal_deg == caudal
+    trigger("practice_drag")("lateral", 0.0, 0.1)  # down on lateral: the tip goes caudal
+    assert app.state.pr_caudal_deg > caudal
+    trigger("practice_drag")("ap", 9, 0)
+    assert "fraction" in app.state.error_message

@@ -26,6 +26,9 @@
         if (event.altKey || event.ctrlKey || event.metaKey) return;
         const target = event.target;
         if (target && target.closest && target.closest(SKIP)) return;
+        // The story's keys belong to the story: the practice and the quiz keep theirs
+        // (Space scrolls the quiz page).
+        if (document.getElementById("vp3d-quiz") || document.getElementById("vp3d-practice")) return;
         if (event.key === "ArrowRight") {
           event.preventDefault();
           trigger("next_step");
