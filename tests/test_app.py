@@ -427,3 +427,15 @@ def test_drag_towards_the_midline_on_ap_turns_the_needle_medially(side, dx):
     assert app.state.pr_caudal_deg > caudal
     trigger("practice_drag")("ap", 9, 0)
     assert "fraction" in app.state.error_message
+
+
+def test_tip_through_the_front_wall_raises_the_alert():
+    app = make_app(audience="student")
+    with app.state:
+        app.state.mode = "practice"
+    trigger = app.server.controller.trigger_fn("practice_advance")
+    target = app.state.pr_target_depth_mm
+    while app.state.pr_depth_mm + 10 <= target + 20:
+        trigger(10)
+    assert not app.state.error_message
+    assert "front wall" in app.state.pr_alert

@@ -8,7 +8,10 @@ import pytest
 from vp3d.meshing import is_closed_manifold
 from vp3d.needle import plan_trajectory
 from vp3d.practice import (
+    LEAK_ACCEPTABLE_ML,
+    LEAK_VENOUS_ML,
     MAX_CEMENT_ML,
+    SHOTS_GOOD,
     VERDICTS,
     NeedleAim,
     Practice,
@@ -23,6 +26,11 @@ ITEMS = ("pedicle breach", "tip position", "fluoroscopy shots", "cement volume",
 @pytest.fixture(scope="module")
 def model():
     return ProcedureModel(Choices(level="L1", grade=2, kind="wedge"), rows=128)
+
+
+@pytest.fixture(scope="module")
+def thoracic_model():
+    return ProcedureModel(Choices(level="T8", grade=2, kind="wedge"), rows=128)
 
 
 def to_target(p: Practice, step: float = 5.0, extra_mm: float = 0.0) -> list:
@@ -81,6 +89,65 @@ def test_more_medial_at_l1_breaches_the_medial_wall(model, extra_deg):
     assert item.verdict == "needs work" and "medial" in item.value
 
 
+def test_left_planned_path_reaches_the_target_safely(model):
+    p = Practice(model, "left")
+    assert p.side == "left" and p.aim == planned_aim(model, "L1", "left")
+    reports = to_target(p)
+    assert all(r.breach is None and not r.medial_line_crossed_early for r in reports)
+    assert reports[-1].tip_in_body and reports[-1].tip_to_target_mm < 2.0
+    assert p.trajectory().direction[0] > 0  # from the left (-x) towards the midline
+    assert not p.anterior_breach() and p.tip_depth_fraction() > 2 / 3
+    score = p.score()
+    assert score.item("pedicle breach").verdict == "good"
+    assert score.item("tip position").verdict == "good"
+
+
+@pytest.mark.parametrize("extra_deg, wall", [(-15.0, "superior"), (15.0, "inferior")])
+def test_strong_cranial_or_caudal_aim_breaches_superior_or_inferior(model, extra_deg, wall):
+    p = Practice(model)
+    p.set_aim(caudal_deg=p.aim.caudal_deg + extra_deg)  # negative: the tip rises as it advances
+    reports = to_target(p)
+    assert {r.breach for r in reports} - {None} == {wall}
+    item = p.score().item("pedicle breach")
+    assert item.verdict == "needs work" and f"{wall} breach" in item.value
+    assert "foraminal" in item.advice
+
+
+def test_advancing_past_the_target_breaches_the_anterior_wall(model):
+    p = Practice(model)
+    to_target(p)
+    assert not p.anterior_breach() and p.safety().tip_in_body
+    for _ in range(2):
+        report = p.advance(10.0)  # 20 mm past the target, out through the front of the body
+    assert p.anterior_breach() and not report.tip_in_body
+    assert report.breach is None  # the pedicle walls are fine: only the front wall is breached
+    score = p.score()
+    item = score.item("pedicle breach")
+    assert item.verdict == "needs work" and "anterior wall" in item.value and "front wall" in item.advice
+    assert "past the anterior wall" in score.item("tip position").value
+    p.withdraw(10.0)
+    p.withdraw(10.0)  # back at the target: in the body again, but the breach is remembered
+    assert not p.anterior_breach() and p.safety().tip_in_body
+    assert p.score().item("pedicle breach").verdict == "needs work"
+    p.reset()
+    assert p.score().item("pedicle breach").verdict == "good"
+
+
+@pytest.mark.parametrize("thoracic", [True, False])
+def test_lateral_breach_is_acceptable_only_at_thoracic_levels(model, thoracic_model, thoracic):
+    p = Practice(thoracic_model if thoracic else model)
+    p.set_aim(medial_deg=p.aim.medial_deg - 8.0)
+    reports = to_target(p)
+    assert {r.breach for r in reports} - {None} == {"lateral"}
+    assert not any(r.medial_line_crossed_early for r in reports) and not p.anterior_breach()
+    item = p.score().item("pedicle breach")
+    assert "lateral breach" in item.value and "anterior" not in item.value
+    if thoracic:
+        assert item.verdict == "acceptable" and "thoracic levels such as T8" in item.advice
+    else:
+        assert item.verdict == "needs work" and "lumbar spine" in item.advice and "not at L1" in item.advice
+
+
 def test_strong_lateral_aim_breaches_laterally_or_misses(model):
     p = Practice(model)
     p.set_aim(medial_deg=p.aim.medial_deg - 15.0)
@@ -118,7 +185,7 @@ def test_bad_inputs_name_the_field(model):
         for bad in (float("nan"), 1e9, "12", True, None, float("inf")):
             with pytest.raises(ValueError, match=field):
                 NeedleAim(**{**good, field: bad})
-    with pytest.raises(ValueError, match=r"entry_lateral_mm must be a finite number from 0 to 120 mm, got -1"):
+    with pytest.raises(ValueError, match=r"\(entry_lateral_mm\) must be a number between 0 and 120 mm, got -1$"):
         NeedleAim(**{**good, "entry_lateral_mm": -1})
     with pytest.raises(ValueError, match="side must be 'right' or 'left'"):
         NeedleAim(**{**good, "side": "up"})
@@ -134,16 +201,23 @@ def test_bad_inputs_name_the_field(model):
         p.set_aim(medial_deg=float("nan"))
     with pytest.raises(ValueError, match="set_side"):
         p.set_aim(side="left")
-    with pytest.raises(ValueError, match="set_aim takes"):
+    with pytest.raises(ValueError, match="the aim can only change entry_lateral_mm"):
         p.set_aim(depth=3)
     with pytest.raises(ValueError, match="view must be 'ap' or 'lateral'"):
         p.rotate("oblique", lao_deg=10)
     with pytest.raises(ValueError, match="view must be"):
         p.images(["pa"])
-    with pytest.raises(ValueError, match=r"lao_deg must be a finite number from -45 to 45"):
+    with pytest.raises(ValueError, match=r"AP rotation \(lao_deg\) must be a number between -45 and 45 degrees, "
+                                         r"got 90$"):
         p.rotate("ap", lao_deg=90)
-    with pytest.raises(ValueError, match=r"lao_deg .*-135 to -45"):
+    # The page counts the lateral rotation from the true lateral (lao_deg + 90), and so does the message.
+    with pytest.raises(ValueError, match=r"lateral rotation \(lao_deg\) must be a number between -45 and 45 "
+                                         r"degrees from the true lateral, got 60$"):
+        p.rotate("lateral", lao_deg=-30)
+    with pytest.raises(ValueError, match=r"from the true lateral, got 90$"):
         p.rotate("lateral", lao_deg=0)
+    p.rotate("lateral", lao_deg=-135)  # 45 from the true lateral: allowed
+    p.rotate("lateral", lao_deg=-90)
     with pytest.raises(ValueError, match="cranial_deg"):
         p.rotate("ap", cranial_deg=float("nan"))
     with pytest.raises(ValueError, match="ml"):
@@ -192,7 +266,7 @@ def test_cement_goes_in_only_from_the_body_and_shows(model):
     before = p.images()["lateral"].astype(float)
     with pytest.raises(ValueError, match="whole number of 0.5 mL steps"):
         p.inject(0.7)
-    with pytest.raises(ValueError, match="ml must be"):
+    with pytest.raises(ValueError, match=r"\(ml\) must be a number between 0.5 and 2 mL, got 3$"):
         p.inject(3.0)
     levels = []
     for _ in range(6):
@@ -206,9 +280,12 @@ def test_cement_goes_in_only_from_the_body_and_shows(model):
     assert (after < before - 40).sum() > 30  # a dark cloud, not noise
     mesh = p.cement_mesh()
     assert mesh.n_points > 0 and is_closed_manifold(mesh)
-    with pytest.raises(ValueError, match="cement is in"):
+    with pytest.raises(ValueError, match="cement is in") as locked:
         p.advance(1.0)
-    with pytest.raises(ValueError, match="cement is in"):
+    assert "Start over to practise again" in str(locked.value)
+    for internal in ("reset(", "refused", "set_aim", "()"):  # plain words, no names from the code
+        assert internal not in str(locked.value)
+    with pytest.raises(ValueError, match="cement is in.*change the aim"):
         p.set_aim(medial_deg=p.aim.medial_deg + 1)
     while p.cement_ml < MAX_CEMENT_ML:
         p.inject(min(2.0, MAX_CEMENT_ML - p.cement_ml))
@@ -249,3 +326,65 @@ def test_score_items_change_between_a_good_and_a_bad_run(model):
     assert s_bad.verdict == "needs work"
     with pytest.raises(ValueError, match="no score item"):
         s_good.item("style")
+
+
+def test_a_careful_run_with_both_views_after_every_move_is_good_on_shots(model):
+    p = Practice(model)
+    p.images()
+    bone, target = p.bone_entry_depth_mm(), p.trajectory().target_depth_mm
+    while p.depth_mm < target - 1e-9:  # 10 mm through soft tissue, 7.5 mm in bone, AP + lateral each
+        step = 10.0 if p.depth_mm + 10.0 <= bone else 7.5
+        p.advance(min(step, target - p.depth_mm))
+        p.images()
+    for _ in range(6):
+        p.inject(0.5)
+        p.images("lateral")
+    assert 30 < p.shots <= SHOTS_GOOD
+    item = p.score().item("fluoroscopy shots")
+    assert item.verdict == "good" and "teaching target" in item.reference.lower()
+
+
+def test_a_basivertebral_vein_leak_reaches_the_canal(model):
+    p = Practice(model)
+    to_target(p, step=10.0, extra_mm=-16.0)  # middle of the body, near the basivertebral vein
+    assert p.safety().tip_in_body
+    venous = 0.0
+    while venous < LEAK_VENOUS_ML:
+        leaks = p.inject(0.5)
+        venous = sum(lk.volume_ml for lk in leaks if lk.kind == "venous")
+        total = sum(lk.volume_ml for lk in leaks)
+        item = p.score().item("cement leaks")
+        if 0 < venous < LEAK_VENOUS_ML and total < LEAK_ACCEPTABLE_ML:
+            assert item.verdict == "acceptable" and "epidural veins" in item.value
+    assert all(lk.kind != "epidural/canal" for lk in leaks)
+    assert total < LEAK_ACCEPTABLE_ML  # a small leak in all: only its route makes it count
+    assert item.verdict == "needs work"
+    assert "basivertebral vein" in item.advice and "epidural veins inside the canal" in item.advice
+    assert "Yeom type B" in item.value and "epidural" in item.good
+
+
+def test_stopping_at_a_leak_is_acceptable_below_two_ml(model):
+    p = Practice(model)
+    to_target(p, step=10.0)
+    p.inject(0.5)
+    assert not p.leaks() and p.score().item("cement volume").verdict == "needs work"
+    while not p.leaks():
+        p.inject(0.5)
+    first = p.cement_ml
+    assert first < 1.5  # leaks at the planned target first show at 1 mL
+    for _ in range(2):  # stopped at the leak, then one more 0.5 mL step while checking
+        item = p.score().item("cement volume")
+        assert item.verdict == "acceptable" and "stopping at a leak is correct" in item.advice
+        assert f"first seen at {first:g} mL" in item.value
+        p.inject(0.5)
+    if p.cement_ml < 2.0:  # two steps past the first leak is no longer stopping at it
+        assert p.score().item("cement volume").verdict == "needs work"
+    # A leak from the first 0.5 mL (unipedicular, tip in the middle of the body): 1.5 mL is two
+    # steps past it, so the volume needs work and the advice says when to stop.
+    q = Practice(model, bipedicular=False)
+    to_target(q, step=10.0, extra_mm=-16.0)
+    q.inject(0.5)
+    assert q.leaks()
+    q.inject(1.0)
+    item = q.score().item("cement volume")
+    assert item.verdict == "needs work" and "a leak appeared at 0.5 mL" in item.advice

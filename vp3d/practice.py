@@ -23,7 +23,7 @@ Public API
     Attributes ``side``, ``aim``, ``depth_mm``, ``cement_ml``, ``shots``, ``planned``.
     Needle: ``advance(step_mm)``, ``withdraw(step_mm)`` (0.5-10 mm), ``set_aim(**changes)``,
     ``set_side(side)``, ``needle()``, ``trajectory()``, ``safety()``, ``tip_tissue()``,
-    ``bone_entry_depth_mm()``.
+    ``bone_entry_depth_mm()``, ``anterior_breach()`` (tip out through the body's front wall).
     Imaging: ``rotate(view, lao_deg=None, cranial_deg=None)``, ``carm(view)``,
     ``images(views=("ap", "lateral"))``.
     Cement: ``inject(ml=0.5)``, ``leaks()``, ``cement_mesh()``, ``cement_result``.
@@ -32,11 +32,12 @@ Public API
     ``score.verdict`` is the worst item verdict; ``score.item(name)``; ``score.rows()`` gives
     plain dicts for a table. Verdicts: ``"good"``, ``"acceptable"``, ``"needs work"``.
 
-Rules the practice enforces (each refusal is a ``ValueError`` saying what to do)
+Rules the practice enforces (each refusal is a ``ValueError`` saying, in words a student
+understands, what to do; a number out of range is named with its allowed range)
 -------------------------------------------------------------------------------
 * Angles may change only while the tip has not entered bone (any vertebra) along the current
   line; the skin entry only with the needle out of the skin (depth 0). Once cement is in, the
-  needle stays put until :meth:`Practice.reset`.
+  needle stays put until the student starts over (:meth:`Practice.reset`).
 * Cement only with the tip inside the vertebral body of the treated level (as
   :func:`vp3d.needle.assess` judges it), in whole 0.5 mL steps of at most 2 mL per call, up to
   :data:`MAX_CEMENT_ML`. The fill is simulated once per needle pose from the student's own needle
@@ -90,6 +91,8 @@ MAX_CEMENT_ML = 8.0
 #: AP oblique up to 45 deg either way, lateral within 45 deg of a true left-source lateral,
 #: cranio-caudal tilt within 40 deg.
 VIEW_LAO_RANGE_DEG = {"ap": (-45.0, 45.0), "lateral": (-135.0, -45.0)}
+#: The page counts the lateral view's rotation from the true lateral: page = lao_deg + this.
+LATERAL_ROTATION_ZERO_DEG = 90.0
 CRANIAL_RANGE_DEG = (-40.0, 40.0)
 VIEWS = ("ap", "lateral")
 VERDICTS = ("good", "acceptable", "needs work")
@@ -104,11 +107,14 @@ TIP_REFERENCE = (
     "vertebroplasty survey, www.openradiology.org/survey/vertebroplasty/fluoroscopy). The 5 mm / "
     "10 mm distances and the anterior-half fallback are teaching targets of this simulator.")
 #: Fluoroscopy images for one needle and its cement: teaching targets.
-SHOTS_GOOD = 30
-SHOTS_ACCEPTABLE = 60
+#: A careful run that images AP + lateral after every move (10 mm steps through soft tissue,
+#: smaller ones in bone, 6 x 0.5 mL of cement) takes about 36 images.
+SHOTS_GOOD = 40
+SHOTS_ACCEPTABLE = 80
 SHOTS_REFERENCE = (
-    "Teaching target (no published shot count found; the simulator counts still images, not "
-    "minutes). For scale: mean fluoroscopy time of vertebroplasty 4.9 +/- 3.3 min per level "
+    "Teaching target of this simulator (no published shot count found; the simulator counts "
+    "still images, not minutes; a careful run imaging AP and lateral after every move takes "
+    "about 36). For scale: mean fluoroscopy time of vertebroplasty 4.9 +/- 3.3 min per level "
     "(Kopparapu S et al., J Neurosurg Spine 2021;34(1):117-126, meta-analysis of 27 studies); "
     "4.3 min for device positioning with pulsed biplane fluoroscopy at 7.5 pulses/s "
     "(Ortiz AO et al., AJNR Am J Neuroradiol 2006;27(5):989-994).")
@@ -125,23 +131,36 @@ CEMENT_REFERENCE = (
     "restored strength; stiffness took 4 mL in thoracic and thoracolumbar bodies and 6-8 mL in "
     "lumbar ones. Larger volumes gave no better pain relief or medication use (Kaufmann TJ, "
     "Trout AT, Kallmes DF, AJNR Am J Neuroradiol 2006;27(9):1933-1937).")
-#: Leaked cement below this total, none into the canal: acceptable (teaching target).
+#: Leaked cement below this total, none towards the canal: acceptable (teaching target).
 LEAK_ACCEPTABLE_ML = 0.5
+#: Leak kinds that reach the canal: a posterior wall defect straight into the epidural space,
+#: and the basivertebral vein (Yeom type B), which drains into the anterior epidural venous
+#: plexus inside the canal (:data:`vp3d.cement.injection.ROUTES`).
+CANAL_LEAK_KINDS = ("epidural/canal", "venous")
+#: A venous (type B) leak from this volume on counts as reaching the epidural veins (teaching
+#: target: the vein starts inside the body, so a trace at its mouth is still in the body); any
+#: epidural/canal leak counts.
+LEAK_VENOUS_ML = 0.05
 LEAK_REFERENCE = (
-    "Leak types B (basivertebral vein), S (segmental vein), C (cortical defect): Yeom JS et al., "
+    "Leak types B (basivertebral vein, draining into the anterior epidural venous plexus in the "
+    "canal), S (segmental vein), C (cortical defect): Yeom JS et al., "
     "J Bone Joint Surg Br 2003;85(1):83-89 (CT found 1.5 times the leaks seen on radiographs). "
     "Leaks are common and mostly silent: 41 % of vertebroplasty levels (Hulme PA et al., "
     "Spine 2006;31(17):1983-2001, systematic review); extravasation in 33 % of 660 treated "
     "levels, none with complications (Al-Ali F, Barrow T, Luke K, 'Vertebroplasty: what is "
-    "important and what is not', AJNR Am J Neuroradiol 2009). The 0.5 mL limit and 'none into "
-    "the canal' are teaching targets.")
+    "important and what is not', AJNR Am J Neuroradiol 2009). The 0.5 mL limit, 'none into "
+    "the canal' and the 0.05 mL limit for a type B leak are teaching targets.")
 BREACH_REFERENCE = (
     "Teaching target (no published breach rate for vertebroplasty found). Rule: 'the needle tip "
     "should never pass beyond the inner margin of the pedicle on the AP view unless it has "
     "reached the posterior wall of the vertebral body' (radiologykey.com, "
     "10-spine-percutaneous-interventions). A lateral (parapedicular, intercostovertebral) path "
     "is an accepted route in the thoracic spine (openradiology.org vertebroplasty survey); "
-    "medial walls border the canal, inferior and superior walls the foramina and nerve roots.")
+    "medial walls border the canal, inferior and superior walls the foramina and nerve roots. "
+    "Counting a lateral breach as acceptable only at thoracic levels, and a tip through the "
+    "front wall of the body as a breach, are teaching targets of this simulator.")
+#: Levels where a lateral (parapedicular) path is acceptable: the thoracic spine.
+PARAPEDICULAR_LEVELS = tuple(f"T{i}" for i in range(1, 13))
 
 _TISSUE = {Label.AIR: "air (outside the patient)", Label.SOFT_TISSUE: "soft tissue", Label.FAT: "fat",
            Label.CORTICAL_BONE: "cortical bone", Label.TRABECULAR_BONE: "trabecular bone",
@@ -150,13 +169,43 @@ _TISSUE = {Label.AIR: "air (outside the patient)", Label.SOFT_TISSUE: "soft tiss
 _AIM_FIELDS = ("entry_lateral_mm", "entry_cranial_mm", "medial_deg", "caudal_deg")
 
 
-def _number(name: str, value, low: float, high: float, unit: str) -> float:
-    """Return ``value`` as a float, or raise ValueError naming the field, range and value."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise ValueError(f"{name} must be a number from {low:g} to {high:g} {unit}, got {value!r}")
-    number = float(value)
+#: What each number is, in words, for messages (the field name follows in brackets).
+_FIELD_WORDS = {"step_mm": "the step", "entry_lateral_mm": "the skin entry's distance from the midline",
+                "entry_cranial_mm": "the skin entry's height above the level's centre",
+                "medial_deg": "the medial angle", "caudal_deg": "the caudal angle",
+                "lao_deg": "the C-arm rotation", "cranial_deg": "the C-arm's cranial tilt",
+                "ml": "the cement dose"}
+_UNIT_WORDS = {"deg": "degrees"}
+
+
+def _shown(value) -> str:
+    """A value as a student typed it: numbers without trailing zeros, anything else short."""
+    if isinstance(value, Real) and not isinstance(value, bool):
+        try:
+            return f"{float(value):g}"
+        except OverflowError:
+            return "a number too large"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number(name: str, value, low: float, high: float, unit: str, *, words: str | None = None,
+            shift: float = 0.0) -> float:
+    """Return ``value`` as a float, or raise ValueError naming the field, range and value.
+
+    ``words`` says what the number is (default: from the field name); ``shift`` is added to the
+    range and the value shown, for a number the page counts from another zero.
+    """
+    words = words or _FIELD_WORDS.get(name, name)
+    is_number = isinstance(value, Real) and not isinstance(value, bool)
+    try:
+        number = float(value) if is_number else math.nan
+    except OverflowError:  # an integer too large for a float
+        number = math.inf
     if not (math.isfinite(number) and low <= number <= high):
-        raise ValueError(f"{name} must be a finite number from {low:g} to {high:g} {unit}, got {value!r}")
+        got = _shown(number + shift) if is_number and math.isfinite(number) else _shown(value)
+        raise ValueError(f"{words} ({name}) must be a number between {low + shift:g} and {high + shift:g} "
+                         f"{_UNIT_WORDS.get(unit, unit)}, got {got}")
     return number
 
 
@@ -166,14 +215,14 @@ def _ml(volume_ml: float) -> str:
 
 
 def _side(value) -> str:
-    if value not in SIDES:
-        raise ValueError(f"side must be 'right' or 'left', got {value!r}")
+    if not isinstance(value, str) or value not in SIDES:
+        raise ValueError(f"side must be 'right' or 'left', got {_shown(value)}")
     return value
 
 
 def _view(value) -> str:
-    if value not in VIEWS:
-        raise ValueError(f"view must be 'ap' or 'lateral', got {value!r}")
+    if not isinstance(value, str) or value not in VIEWS:
+        raise ValueError(f"view must be 'ap' or 'lateral', got {_shown(value)}")
     return value
 
 
@@ -423,6 +472,8 @@ class Practice:
         self._result = None  # CementResult of the pose the cement went in from
         self._mask: tuple[float, np.ndarray] | None = None
         self._breaches: set[str] = set()
+        self._exit_cache: dict[NeedleAim, float | None] = {}
+        self._anterior_past_mm: float | None = None  # furthest the tip went past the front wall
         self._min_clearance_mm = math.inf
         self._crossed_early = False
         self._at_injection: tuple[SafetyReport, float] | None = None
@@ -476,9 +527,53 @@ class Practice:
         depth = v.morphometry.endplate_depth_mm
         return float((local[1] + depth / 2) / depth)
 
+    def _front_wall_depth_mm(self, aim: NeedleAim) -> float | None:
+        """Depth where ``aim``'s line leaves the treated body through its front wall, or None.
+
+        The line's last stretch inside the body (the level's bone in front of the posterior
+        wall) ends at the anterior or anterolateral cortex when that exit lies in the front half
+        of the body and faces forwards rather than up or down (an exit through an endplate, into
+        the disc, is not a front-wall exit). Cached per aim.
+        """
+        if aim in self._exit_cache:
+            return self._exit_cache[aim]
+        traj = self._trajectory(aim)[0]
+        v = self._spine.vertebrae[self.level]
+        inv = np.linalg.inv(v.transform)
+        s = _line_depths(MAX_DEPTH_MM)
+        points = traj.skin_entry_mm[None, :] + s[:, None] * traj.direction[None, :]
+        local = points @ inv[:3, :3].T + inv[:3, 3]
+        in_body = (v.distance_patient(points) < 0) & (local[:, 1] > -v.morphometry.endplate_depth_mm / 2)
+        exit_mm = None
+        last = int(np.nonzero(in_body)[0][-1]) if in_body.any() else None
+        if last is not None and last + 1 < len(s) and local[last, 1] > 0:
+            mid = 0.5 * (points[last] + points[last + 1])
+            h = 0.5  # the surface normal from central differences of the bone's distance field
+            grad = np.array([v.distance_patient(np.stack([mid + h * e, mid - h * e])) @ (1.0, -1.0)
+                             for e in np.eye(3)])
+            normal = inv[:3, :3] @ grad
+            if normal[1] > 0 and abs(normal[2]) < max(abs(normal[0]), normal[1]):
+                exit_mm = float(0.5 * (s[last] + s[last + 1]))
+        if len(self._exit_cache) > 64:
+            self._exit_cache.clear()
+        self._exit_cache[aim] = exit_mm
+        return exit_mm
+
+    def anterior_breach(self) -> bool:
+        """True while the tip is out through the front (anterior or anterolateral) wall of the body.
+
+        The tip has passed the depth where the needle's line, having been inside the treated
+        vertebral body, leaves it through its front wall (beyond lie the great vessels).
+        """
+        wall = self._front_wall_depth_mm(self.aim)
+        return wall is not None and self.depth_mm > wall
+
     def _record(self) -> SafetyReport:
         """Assess the pose now and remember any breach or rule broken along the way."""
         report = self.safety()
+        if self.anterior_breach():
+            past = self.depth_mm - self._front_wall_depth_mm(self.aim)
+            self._anterior_past_mm = max(past, self._anterior_past_mm or 0.0)
         if self.depth_mm > 0:
             if report.breach is not None:
                 self._breaches.add(report.breach)
@@ -487,10 +582,13 @@ class Practice:
             self._crossed_early |= report.medial_line_crossed_early
         return report
 
+    _LOCKED_WORDS = {"advance": "advance the needle", "withdraw": "pull the needle back",
+                     "set_aim": "change the aim", "set_side": "change side"}
+
     def _needle_locked(self, what: str) -> None:
         if self.cement_ml > 0:
-            raise ValueError(f"cement is in: the needle stays where it is; reset() to practise again "
-                             f"({what} refused)")
+            raise ValueError(f"The cement is in, so the needle stays where it is: you cannot "
+                             f"{self._LOCKED_WORDS.get(what, what)} now. Start over to practise again.")
 
     # -- needle --------------------------------------------------------------------------------
     def advance(self, step_mm: float) -> SafetyReport:
@@ -498,8 +596,9 @@ class Practice:
         step = _number("step_mm", step_mm, *STEP_RANGE_MM, "mm")
         self._needle_locked("advance")
         if self.depth_mm + step > MAX_DEPTH_MM + 1e-9:
-            raise ValueError(f"the needle is {NEEDLE_LENGTH_MM:g} mm long: the tip cannot go deeper than "
-                             f"{MAX_DEPTH_MM:g} mm (now {self.depth_mm:g} mm, step_mm {step:g})")
+            raise ValueError(f"the needle is {NEEDLE_LENGTH_MM:g} mm long, so its tip can go at most "
+                             f"{MAX_DEPTH_MM:g} mm deep: it is at {self.depth_mm:g} mm, and a step "
+                             f"(step_mm) of {step:g} mm would take it to {self.depth_mm + step:g} mm")
         self.depth_mm += step
         return self._record()
 
@@ -508,8 +607,8 @@ class Practice:
         step = _number("step_mm", step_mm, *STEP_RANGE_MM, "mm")
         self._needle_locked("withdraw")
         if step > self.depth_mm + 1e-9:
-            raise ValueError(f"step_mm {step:g} is more than the needle's depth ({self.depth_mm:g} mm): "
-                             f"withdraw at most {self.depth_mm:g} mm")
+            raise ValueError(f"the step (step_mm) of {step:g} mm is more than the needle's depth of "
+                             f"{self.depth_mm:g} mm: withdraw at most {self.depth_mm:g} mm")
         self.depth_mm = max(self.depth_mm - step, 0.0)
         return self._record()
 
@@ -521,8 +620,9 @@ class Practice:
         """
         unknown = sorted(set(changes) - set(_AIM_FIELDS))
         if unknown:
-            hint = " (use set_side to change side)" if "side" in unknown else ""
-            raise ValueError(f"set_aim takes {', '.join(_AIM_FIELDS)}; got {', '.join(unknown)}{hint}")
+            hint = "; the side is changed on its own (set_side)" if "side" in unknown else ""
+            raise ValueError(f"the aim can only change {', '.join(_AIM_FIELDS[:-1])} or {_AIM_FIELDS[-1]}, "
+                             f"got {', '.join(unknown)}{hint}")
         new = dataclasses.replace(self.aim, **changes)  # validates every field
         if new == self.aim:
             return self.aim
@@ -555,6 +655,7 @@ class Practice:
                              "before changing side")
         self.side = side
         self._traj_cache.clear()
+        self._exit_cache.clear()
         self.planned = _planned(self.model, self.level, side, self.bipedicular)
         self.gauge = self.planned.gauge
         self.aim = aim_of(self.planned, self._spine)
@@ -570,12 +671,18 @@ class Practice:
 
         Angles are the C-arm's own (:mod:`vp3d.fluoro.carm`): AP ``lao_deg`` -45 to 45, lateral
         -135 to -45 (-90 is the true lateral), ``cranial_deg`` -40 to 40 for both. An angle left
-        out keeps its value.
+        out keeps its value. A lateral angle out of range is reported as the page shows it,
+        counted from the true lateral (``lao_deg + 90``, -45 to 45).
         """
         view = _view(view)
         carm = self._carms[view]
-        lao = (carm.lao_deg if lao_deg is None
-               else _number("lao_deg", lao_deg, *VIEW_LAO_RANGE_DEG[view], "deg"))
+        if lao_deg is None:
+            lao = carm.lao_deg
+        elif view == "lateral":
+            lao = _number("lao_deg", lao_deg, *VIEW_LAO_RANGE_DEG[view], "degrees from the true lateral",
+                          words="the lateral rotation", shift=LATERAL_ROTATION_ZERO_DEG)
+        else:
+            lao = _number("lao_deg", lao_deg, *VIEW_LAO_RANGE_DEG[view], "deg", words="the AP rotation")
         tilt = (carm.cranial_deg if cranial_deg is None
                 else _number("cranial_deg", cranial_deg, *CRANIAL_RANGE_DEG, "deg"))
         if (lao, tilt) != (carm.lao_deg, carm.cranial_deg):
@@ -620,8 +727,9 @@ class Practice:
                 result = simulate_injection(self._volume, [needle], MAX_CEMENT_ML)
             except CapacityError as full:  # a small body and its routes may hold less
                 result = simulate_injection(self._volume, [needle], math.floor(full.capacity_ml * 10) / 10)
-        except ValueError as error:
-            raise ValueError(f"cement cannot go in from here: {error}") from None
+        except ValueError as error:  # the detail stays in the traceback, not in the message
+            raise ValueError("cement cannot go in from this needle position: place the tip well inside "
+                             "the vertebral body and try again") from error
         with shared.lock:
             shared.cement[key] = result
             while len(shared.cement) > _CEMENT_CACHE:
@@ -633,19 +741,21 @@ class Practice:
         ml = _number("ml", ml, CEMENT_STEP_ML, MAX_CEMENT_PER_CALL_ML, "mL")
         steps = ml / CEMENT_STEP_ML
         if abs(steps - round(steps)) > 1e-9:
-            raise ValueError(f"ml must be a whole number of {CEMENT_STEP_ML:g} mL steps, got {ml!r}")
+            raise ValueError(f"the cement dose (ml) must be a whole number of {CEMENT_STEP_ML:g} mL steps, "
+                             f"got {ml:g}")
         report = self.safety()
         if not report.tip_in_body:
             raise ValueError(f"the tip is in {self.tip_tissue()}, not in the vertebral body of {self.level}: "
                              "advance it into the body (check the lateral view) before injecting cement")
         total = self.cement_ml + ml
         if total > MAX_CEMENT_ML + 1e-9:
-            raise ValueError(f"at most {MAX_CEMENT_ML:g} mL in one practice ({self.cement_ml:g} mL in), "
-                             f"got ml {ml:g}")
+            raise ValueError(f"at most {MAX_CEMENT_ML:g} mL of cement in one practice: {self.cement_ml:g} mL "
+                             f"is in, so {ml:g} mL more (ml) is too much")
         result = self._result if self._result is not None else self._simulate()
         if total > result.total_ml + result.voxel_ml:  # the simulation rounds to whole voxels
-            raise ValueError(f"the body and its leak routes hold {result.total_ml:g} mL here "
-                             f"({self.cement_ml:g} mL in): stop injecting")
+            raise ValueError(f"from this needle position the vertebral body, with the paths cement leaks "
+                             f"along, holds only {result.total_ml:g} mL ({self.cement_ml:g} mL is in): "
+                             "stop injecting")
         if self._result is None:
             self._result = result
             self._at_injection = (report, self.tip_depth_fraction())
@@ -690,8 +800,9 @@ class Practice:
                       self._score_volume(), self._score_leaks()))
 
     def _score_breach(self) -> ScoreItem:
-        good = "no breach of the pedicle walls; on AP the tip stays lateral to the pedicle's medial edge " \
-               "until, on lateral, it is past the posterior wall of the body"
+        good = ("no breach of the pedicle walls; on AP the tip stays lateral to the pedicle's medial edge "
+                "until, on lateral, it is past the posterior wall of the body; the tip stays inside the "
+                "front (anterior) wall of the body")
         kinds = sorted(self._breaches)
         clearance = self._min_clearance_mm
         if kinds:
@@ -705,15 +816,32 @@ class Practice:
             value = "none (needle not yet past the bony entry)"
         if self._crossed_early:
             value += "; tip crossed the pedicle's medial edge on AP before the body"
-        if not kinds and not self._crossed_early:
+        anterior = self._anterior_past_mm is not None
+        if anterior:
+            value += (f"; tip through the anterior wall of the body "
+                      f"({self._anterior_past_mm:.1f} mm past it at most)")
+        thoracic = self.level in PARAPEDICULAR_LEVELS
+        if not kinds and not self._crossed_early and not anterior:
             verdict, advice = "good", ""
-        elif set(kinds) <= {"lateral"} and not self._crossed_early:
-            verdict = "acceptable"
-            advice = "the path left the pedicle laterally (parapedicular); aim more medially"
+        elif set(kinds) <= {"lateral"} and not self._crossed_early and not anterior:
+            if thoracic:
+                verdict = "acceptable"
+                advice = ("the path left the pedicle laterally (parapedicular), an accepted route at "
+                          f"thoracic levels such as {self.level}; aim more medially to stay in the pedicle")
+            else:
+                verdict = "needs work"
+                advice = (f"the path left the pedicle laterally: a parapedicular route is accepted only in "
+                          f"the thoracic spine (T1-T12), not at {self.level}; in the lumbar spine keep the "
+                          "needle inside the pedicle (aim more medially)")
         else:
-            verdict = "needs work"
-            advice = ("medial or foraminal walls protect the canal and the nerve roots: check the AP view "
-                      "before the tip passes the medial edge of the pedicle")
+            verdict, parts = "needs work", []
+            if kinds or self._crossed_early:
+                parts.append("medial or foraminal walls protect the canal and the nerve roots: check the AP "
+                             "view before the tip passes the medial edge of the pedicle")
+            if anterior:
+                parts.append("the tip went through the front wall of the body, towards the great vessels: "
+                             "stop in the anterior third, checking depth on the lateral view")
+            advice = "; ".join(parts)
         return ScoreItem("pedicle breach", value, good, verdict, BREACH_REFERENCE,
                          None if not math.isfinite(clearance) else round(clearance, 2), "mm", advice)
 
@@ -721,10 +849,11 @@ class Practice:
         good = (f"tip in the anterior third of the body, within {TIP_GOOD_MM:g} mm of the planned target "
                 "(teaching target)")
         report, frac = self._at_injection or (self.safety(), self.tip_depth_fraction())
+        through_front = self._at_injection is None and self.anterior_breach()
         dist = report.tip_to_target_mm
         where = "anterior third" if frac >= 2 / 3 else "middle third" if frac >= 1 / 3 else "posterior third"
         if not report.tip_in_body:
-            where = "past the anterior wall" if frac > 1 else "not in the body"
+            where = "past the anterior wall" if frac > 1 or through_front else "not in the body"
         value = f"{dist:.1f} mm from the target, {where}"
         if report.tip_in_body and frac >= 2 / 3 and dist <= TIP_GOOD_MM:
             verdict, advice = "good", ""
@@ -751,30 +880,58 @@ class Practice:
         stiff = CEMENT_STIFFNESS_ML[region]
         good = (f"{CEMENT_STRENGTH_ML:g} mL restores strength; {stiff:g} mL restores stiffness "
                 f"({region} level)")
-        ml = self.cement_ml
-        if ml < CEMENT_STRENGTH_ML:
-            verdict, advice = "needs work", f"inject at least {CEMENT_STRENGTH_ML:g} mL if no leak stops you"
+        ml, first_leak = self.cement_ml, self._first_leak_ml
+        value = f"{ml:g} mL" if ml > 0 else "none injected"
+        if ml < CEMENT_STRENGTH_ML and first_leak is not None and ml <= first_leak + CEMENT_STEP_ML + 1e-9:
+            verdict = "acceptable"
+            value += f", stopped at a leak first seen at {first_leak:g} mL"
+            advice = (f"stopping at a leak is correct, even below {CEMENT_STRENGTH_ML:g} mL; next time a tip "
+                      "further into the body may take more cement before it leaks")
+        elif ml < CEMENT_STRENGTH_ML:
+            verdict = "needs work"
+            if first_leak is not None:
+                advice = (f"a leak appeared at {first_leak:g} mL: stop then (at most one more "
+                          f"{CEMENT_STEP_ML:g} mL step while you check the lateral view)")
+            else:
+                advice = f"inject at least {CEMENT_STRENGTH_ML:g} mL if no leak stops you"
         elif ml <= stiff + 1e-9:
             verdict, advice = "good", ""
         else:
             verdict, advice = "acceptable", "more than needed for stiffness: larger fills raise the leak risk"
-        value = f"{ml:g} mL" if ml > 0 else "none injected"
         return ScoreItem("cement volume", value, good, verdict, CEMENT_REFERENCE, ml, "mL", advice)
 
     def _score_leaks(self) -> ScoreItem:
         leaks = self.leaks()
         total = sum(lk.volume_ml for lk in leaks)
-        good = f"no leak; small silent leaks (< {LEAK_ACCEPTABLE_ML:g} mL, none into the canal) are common"
+        good = (f"no leak; small silent leaks (< {LEAK_ACCEPTABLE_ML:g} mL in all) are common, as long as none "
+                f"reaches the canal: no epidural leak, and under {LEAK_VENOUS_ML:g} mL in the basivertebral "
+                "vein (Yeom type B), which drains into the epidural veins inside the canal")
         if not leaks:
             value = "none" if self.cement_ml > 0 else "none (no cement injected)"
             return ScoreItem("cement leaks", value, good, "good", LEAK_REFERENCE, 0.0, "mL")
-        parts = ", ".join(f"{lk.kind} {_ml(lk.volume_ml)} (Yeom type {lk.yeom_type})" for lk in leaks)
-        value = f"{parts}; first seen at {self._first_leak_ml:g} mL"
-        canal = any(lk.kind == "epidural/canal" for lk in leaks)
-        if not canal and total < LEAK_ACCEPTABLE_ML:
+
+        def towards_canal(lk) -> bool:
+            return lk.kind in CANAL_LEAK_KINDS and (lk.kind != "venous" or lk.volume_ml >= LEAK_VENOUS_ML)
+
+        def described(lk) -> str:
+            where = ", towards the epidural veins in the canal" if lk.kind == "venous" else ""
+            return f"{lk.kind} {_ml(lk.volume_ml)} (Yeom type {lk.yeom_type}{where})"
+
+        value = f"{', '.join(described(lk) for lk in leaks)}; first seen at {self._first_leak_ml:g} mL"
+        canal = [lk for lk in leaks if towards_canal(lk)]
+        if canal:
+            verdict, why = "needs work", []
+            if any(lk.kind == "epidural/canal" for lk in canal):
+                why.append("cement went through the posterior wall into the epidural space of the canal")
+            if any(lk.kind == "venous" for lk in canal):
+                why.append(f"{_ml(sum(lk.volume_ml for lk in canal if lk.kind == 'venous'))} filled the "
+                           "basivertebral vein, which drains into the epidural veins inside the canal "
+                           "(Yeom type B)")
+            advice = "; ".join(why) + ": stop injecting as soon as cement heads towards the canal"
+        elif total < LEAK_ACCEPTABLE_ML:
             verdict = "acceptable"
             advice = "watch the lateral view and stop or pause when cement leaves the body"
         else:
-            verdict, advice = "needs work", ("stop injecting as soon as cement leaves the body, above all "
-                                             "towards the canal")
+            verdict, advice = "needs work", (f"{_ml(total)} leaked in all: stop injecting as soon as cement "
+                                             "leaves the body")
         return ScoreItem("cement leaks", value, good, verdict, LEAK_REFERENCE, round(total, 3), "mL", advice)
