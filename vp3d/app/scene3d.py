@@ -108,6 +108,7 @@ class Scene3D:
         # keeps one data object and one matrix for life, updated in place, and the objects of
         # a replaced scene are kept rather than freed.
         self._data: dict[str, vtkPolyData] = {}
+        self._points: dict[str, np.ndarray] = {}  # points last sent per actor (skip repeats)
         self._matrices: dict[str, vtkMatrix4x4] = {}
         self._retired: list = []
         # Part labels: the scene's intact vertebra points (labels are computed from them once
@@ -132,6 +133,7 @@ class Scene3D:
         self.renderer.RemoveAllViewProps()
         self.actors.clear()
         self._data.clear()
+        self._points.clear()
         self._matrices.clear()
         self.groups.clear()
         self._moved.clear()
@@ -192,6 +194,11 @@ class Scene3D:
             if name in TOOL_PARTS and name not in self.actors:
                 self._add(name, TOOL_PARTS[name], None)
             if name in self.actors:
+                points = np.asarray(mesh.points)
+                last = self._points.get(name)
+                if last is not None and last.shape == points.shape and np.array_equal(last, points):
+                    continue  # same surface as shown: nothing to send to the browser again
+                self._points[name] = points.copy()
                 self._data[name].ShallowCopy(light_polydata(mesh))
                 self._paint_parts(name)
                 self._data[name].Modified()
