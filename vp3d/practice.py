@@ -63,7 +63,7 @@ from numbers import Real
 import numpy as np
 import pyvista as pv
 
-from vp3d.cement import CapacityError, simulate_injection
+from vp3d.cement import simulate_up_to
 from vp3d.fluoro import CArm, Fluoroscope
 from vp3d.morphometry import check_level
 from vp3d.needle import NEEDLE_LENGTH_MM, SIDES, Needle, SafetyReport, Trajectory, assess, plan_trajectory
@@ -723,10 +723,7 @@ class Practice:
                 return result
         needle = self.needle()
         try:
-            try:
-                result = simulate_injection(self._volume, [needle], MAX_CEMENT_ML)
-            except CapacityError as full:  # a small body and its routes may hold less
-                result = simulate_injection(self._volume, [needle], math.floor(full.capacity_ml * 10) / 10)
+            result = simulate_up_to(self._volume, [needle], MAX_CEMENT_ML)  # or what the body holds
         except ValueError as error:  # the detail stays in the traceback, not in the message
             raise ValueError("cement cannot go in from this needle position: place the tip well inside "
                              "the vertebral body and try again") from error

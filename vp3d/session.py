@@ -10,7 +10,6 @@ fill, and the fluoroscopes. :meth:`ProcedureModel.frame` maps a storyboard state
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -18,7 +17,7 @@ import numpy as np
 import pyvista as pv
 
 from vp3d.anatomy import LEVELS, build_spine
-from vp3d.cement import CapacityError, simulate_injection
+from vp3d.cement import simulate_up_to
 from vp3d.fluoro import CArm, Fluoroscope
 from vp3d.fracture import KINDS, Fracture, collapse_motion, deform_patient_points, fracture_spine
 from vp3d.kyphoplasty import MAX_BALLOON_ML, RESTORED_FRACTION, Balloon, cavity_mask, with_cavity
@@ -118,11 +117,8 @@ class ProcedureModel:
             self.lifted_volume = lifted.density_volume(XRAY_SPACING_MM, choices.bone_quality)
             cement_volume = with_cavity(self.lifted_volume, self.balloons_full)
             self.cavity_volume = cement_volume
-        try:
-            self.cement = simulate_injection(cement_volume, at_target, SIMULATED_ML)
-        except CapacityError as full:
-            # e.g. T5-T7 crushed to grade 3 hold about 5-6.5 mL: simulate what they hold.
-            self.cement = simulate_injection(cement_volume, at_target, math.floor(full.capacity_ml * 10) / 10)
+        # T5-T7 crushed to grade 3 hold about 5-6.5 mL: those simulate what they hold.
+        self.cement = simulate_up_to(cement_volume, at_target, SIMULATED_ML)
         self.simulated_ml = self.cement.total_ml
         centre = self.spine.vertebrae[level].transform[:3, 3]
         self.views = {"ap": CArm.ap(centre, rows=rows, cols=rows),

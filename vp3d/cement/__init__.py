@@ -12,13 +12,14 @@ Engine code: numpy, scipy and pyvista (meshes) only, no UI.
 """
 
 from vp3d.cement.bone import DEFAULT_VISCOSITY_PA_S, VISCOSITY_RANGE_PA_S, stabilisation_length_mm
-from vp3d.cement.injection import MAX_TOTAL_ML, ROUTES, CapacityError, simulate_injection
+from vp3d.cement.injection import MAX_TOTAL_ML, ROUTES, CapacityError, simulate_injection, simulate_up_to
 from vp3d.cement.result import CementResult, Leak
 
 LEAK_KINDS = tuple(ROUTES)
 
 __all__ = [
     "CapacityError",
+    "simulate_up_to",
     "CementResult",
     "DEFAULT_VISCOSITY_PA_S",
     "LEAK_KINDS",

@@ -488,6 +488,15 @@ def simulate_injection(volume: Volume, needle, total_ml: float, *,
                         cavity_ml=cavity_ml)
 
 
+
+def simulate_up_to(volume: Volume, needle, most_ml: float, **options) -> CementResult:
+    """:func:`simulate_injection` of ``most_ml``, or of what the body and its leak routes hold
+    where that is less (a small crushed body); the result's ``total_ml`` says which."""
+    try:
+        return simulate_injection(volume, needle, most_ml, **options)
+    except CapacityError as full:
+        return simulate_injection(volume, needle, math.floor(full.capacity_ml * 10) / 10, **options)
+
 def _apply_cavity(box: _Box, volume: Volume, cavity_mask) -> np.ndarray:
     cav = np.asarray(cavity_mask)
     if cav.shape != volume.shape or cav.dtype != np.bool_:
