@@ -41,6 +41,9 @@ FLUORO_ROWS = 256  # small images: a few kB each as JPEG
 KIOSK_IDLE_S = 120.0
 TICK_S = 0.25
 
+#: Camera presets a student may jump to ("View from"), with their names on the page.
+VIEW_PRESETS = {"overview": "Overview", "posterior": "From behind", "lateral": "Lateral",
+                "oblique": "Oblique", "close_level": "Close up"}
 _ORDINALS = ("1st", "2nd", "3rd") + tuple(f"{n}th" for n in range(4, 13))
 _REGION = {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "sacral"}
 
@@ -208,11 +211,7 @@ class VertebroplastyApp(TrameApp):
         s.part_labels = False
         s.part_anchors = []
         s.free_camera = False
-        s.camera_presets = [{"title": "Overview", "value": "overview"},
-                            {"title": "From behind", "value": "posterior"},
-                            {"title": "Lateral", "value": "lateral"},
-                            {"title": "Oblique", "value": "oblique"},
-                            {"title": "Close up", "value": "close_level"}]
+        s.camera_presets = [{"title": title, "value": name} for name, title in VIEW_PRESETS.items()]
         s.mode_options = [{"title": "Story", "value": "story", "icon": "mdi-play-box-outline"},
                           {"title": "Practice", "value": "practice", "icon": "mdi-needle"},
                           {"title": "Quiz", "value": "quiz", "icon": "mdi-help-circle-outline"}]
@@ -599,13 +598,7 @@ class VertebroplastyApp(TrameApp):
     @_session_boundary
     def seek(self, time_s: Any) -> None:
         self._activity()
-        if isinstance(time_s, bool) or not isinstance(time_s, (int, float, str)):
-            raise ValueError(f"time within the step must be a number, got {story.shown(time_s)}")
-        try:
-            value = float(time_s)
-        except ValueError:
-            raise ValueError(f"time within the step must be a number, got {story.shown(time_s)}") from None
-        self.timeline.seek(value)
+        self.timeline.seek(story.page_number("time within the step", time_s))
         self._show_frame()
 
     @trigger("save_picture")
@@ -627,12 +620,11 @@ class VertebroplastyApp(TrameApp):
     @_session_boundary
     def camera_preset(self, name: Any) -> None:
         """Look from one of the named directions (the camera stays free afterwards)."""
-        from vp3d.storyboard import CAMERA_PRESETS, Camera
+        from vp3d.storyboard import Camera
 
         self._activity()
-        names = [p["value"] for p in self.state.camera_presets]
-        if not isinstance(name, str) or name not in names:
-            raise ValueError(f"view must be one of {', '.join(names)}, got {story.shown(name)}")
+        if not isinstance(name, str) or name not in VIEW_PRESETS:
+            raise ValueError(f"view must be one of {', '.join(VIEW_PRESETS)}, got {story.shown(name)}")
         if self.model is None:
             return
         self.scene3d.place_camera(Camera(preset=name))

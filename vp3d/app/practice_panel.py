@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import inspect
 import logging
-import math
 from dataclasses import replace
 from typing import Any
 
 from vp3d.app.fluoro_panel import data_url
+from vp3d.app.story import page_number
 
 logger = logging.getLogger(__name__)
 
@@ -39,19 +39,6 @@ VIEW_NAMES = {"ap": "AP", "lateral": "Lateral"}
 IMAGE_CHOICES = ("both", "ap", "lateral")
 
 
-def _number(name: str, value: Any) -> float:
-    """A finite number from the page, or a ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"{name} must be a number, got {type(value).__name__}")
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {str(value)[:40]!r}") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return number
-
-
 class PracticePanel:
     """Needle and cement practice for one session of :class:`vp3d.app.core.VertebroplastyApp`."""
 
@@ -63,6 +50,7 @@ class PracticePanel:
         self._init_state()
         server = app.server
         self._shown: dict[str, dict] = {}
+        self._base: tuple | None = None  # (model, its collapsed frame): the scene under the needle
         for name in ("practice_aim", "practice_advance", "practice_side", "practice_drag",
                      "practice_carm", "practice_inject", "practice_reset", "practice_score",
                      "practice_planned", "practice_views", "practice_shoot"):
@@ -155,7 +143,7 @@ class PracticePanel:
     def practice_aim(self, field: Any, value: Any) -> None:
         if field not in AIM_FIELDS:
             raise ValueError(f"aim field must be one of {', '.join(AIM_FIELDS)}, got {str(field)[:40]!r}")
-        number = _number(AIM_FIELDS[field][0], value)
+        number = page_number(AIM_FIELDS[field][0], value)
         if abs(number - float(getattr(self.practice.aim, field))) < 0.05:
             self._publish()  # the page shows values to 0.1: the same value is no new aim
             return
@@ -167,7 +155,7 @@ class PracticePanel:
         up and down on the lateral view tilts it cranially or caudally."""
         if view not in ("ap", "lateral"):
             raise ValueError(f"drag view must be 'ap' or 'lateral', got {str(view)[:40]!r}")
-        fx, fy = _number("drag across", dx), _number("drag down", dy)
+        fx, fy = page_number("drag across", dx), page_number("drag down", dy)
         if abs(fx) > 1.5 or abs(fy) > 1.5:
             raise ValueError("a drag is a fraction of the image size, between -1.5 and 1.5")
         aim = self.practice.aim
@@ -180,7 +168,7 @@ class PracticePanel:
         self._publish(images=True)
 
     def practice_advance(self, mm: Any) -> None:
-        step = _number("advance step", mm)
+        step = page_number("advance step", mm)
         if step >= 0:
             self.practice.advance(step)
         else:
@@ -198,14 +186,14 @@ class PracticePanel:
             raise ValueError(f"C-arm view must be 'ap' or 'lateral', got {str(view)[:40]!r}")
         if field not in CARM_FIELDS:
             raise ValueError(f"C-arm setting must be one of {', '.join(CARM_FIELDS)}, got {str(field)[:40]!r}")
-        number = _number(field, value)
+        number = page_number(field, value)
         if view == "lateral" and field == "lao_deg":
             number -= 90.0  # the page counts from the true lateral; the C-arm's lateral is -90
         self.practice.rotate(view, **{field: number})
         self._publish(images=True, views=view)
 
     def practice_inject(self, ml: Any = 0.5) -> None:
-        self.practice.inject(_number("cement step", ml))
+        self.practice.inject(page_number("cement step", ml))
         self._publish(images=True)
 
     def practice_views(self, which: Any) -> None:
@@ -313,7 +301,9 @@ class PracticePanel:
         p = self.practice
         if p is None or self._model is None:
             return
-        frame = self._model.frame({"fracture.t": 1.0})
+        if self._base is None or self._base[0] is not self._model:
+            self._base = (self._model, self._model.frame({"fracture.t": 1.0}))  # once per model
+        frame = self._base[1]
         meshes = dict(frame.meshes)
         from vp3d.needle import Needle
         from vp3d.session import needle_mesh
