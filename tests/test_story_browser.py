@@ -4,7 +4,6 @@ with narration, sources, audio, fluoroscopy and the cement counter; and the kios
 from __future__ import annotations
 
 import io
-import time
 import urllib.request
 import wave
 

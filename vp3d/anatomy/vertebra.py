@@ -15,7 +15,7 @@ import numpy as np
 
 from vp3d.anatomy.body import VertebralBody
 from vp3d.morphometry import LevelMorphometry
-from vp3d.sdf import Box, Rod, Shape, Subtract, Union, _unit
+from vp3d.sdf import Rod, Shape, Subtract, Union, _unit
 
 #: Facet joint space between the articular surfaces, mm (cartilage and synovial gap;
 #: about 1-2 mm on CT in adults: Gellhorn et al., Nat Rev Rheumatol 2013;9:216-224).
