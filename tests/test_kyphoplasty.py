@@ -9,11 +9,15 @@ from vp3d.anatomy import build_spine
 from vp3d.fluoro import CArm, line_integrals
 from vp3d.fracture import Fracture, fracture_spine
 from vp3d.kyphoplasty import (
+    DEFLATION_LOSS_OF_HEIGHT,
     MAX_BALLOON_ML,
     RESTORED_FRACTION,
     Balloon,
     cavity_mask,
+    inflated_fraction,
+    lift_fraction,
     reduce_fracture,
+    settled_spine,
     with_cavity,
 )
 from vp3d.meshing import is_closed_manifold
@@ -41,16 +45,41 @@ def _anterior_height(part):
     return z.max() - z.min()
 
 
-def test_inflation_restores_part_of_the_lost_height(spine):
+def test_inflation_lifts_and_deflation_gives_part_back(spine):
+    """Full balloons hold up more than is kept; emptied, the front sags by Rotter's 11.7 % of the
+    pre-operative height and Lieberman's 47 % of the lost height remains."""
     frac = Fracture("L1", 3, "wedge")
     intact = _anterior_height(spine.vertebrae["L1"])
     broken = _anterior_height(fracture_spine(spine, frac, 1.0).vertebrae["L1"])
     balloons = [_balloon(spine, MAX_BALLOON_ML), _balloon(spine, MAX_BALLOON_ML, "left")]
     lifted = _anterior_height(reduce_fracture(spine, frac, 1.0, balloons).vertebrae["L1"])
-    regained = (lifted - broken) / (intact - broken)
-    assert abs(regained - RESTORED_FRACTION) < 0.06, regained
+    settled = _anterior_height(settled_spine(spine, frac).vertebrae["L1"])
+    lost = intact - broken
+    assert abs((lifted - broken) / lost - inflated_fraction(frac.height_loss)) < 0.06
+    assert abs((settled - broken) / lost - RESTORED_FRACTION) < 0.06
+    assert abs((lifted - settled) / broken - DEFLATION_LOSS_OF_HEIGHT) < 0.03, (lifted - settled) / broken
     half = reduce_fracture(spine, frac, 1.0, [_balloon(spine, MAX_BALLOON_ML / 2)]).vertebrae["L1"]
     assert broken < _anterior_height(half) < lifted
+
+
+def test_lift_fraction_follows_the_story():
+    """Inflating (restore and inflation together) lifts to the inflated share; emptying the
+    balloons (restore 1, inflation to 0) settles at the kept share, never above all the loss."""
+    for loss in (0.225, 0.33, 0.5):
+        full = inflated_fraction(loss)
+        assert RESTORED_FRACTION < full <= 1.0
+        assert full == pytest.approx(RESTORED_FRACTION + DEFLATION_LOSS_OF_HEIGHT * (1 - loss) / loss)
+        assert lift_fraction(loss, 0.0, 0.0) == 0.0
+        assert lift_fraction(loss, 1.0, 1.0) == pytest.approx(full)
+        assert lift_fraction(loss, 1.0, 0.0) == pytest.approx(RESTORED_FRACTION)
+        steps = [lift_fraction(loss, r, r) for r in np.linspace(0, 1, 11)]
+        assert np.all(np.diff(steps) > 0)
+    assert inflated_fraction(0.05) == 1.0  # a small loss: the balloons can lift all of it
+    for bad in (0.0, 1.0, float("nan"), -0.2):
+        with pytest.raises(ValueError, match="height_loss must be a fraction"):
+            inflated_fraction(bad)
+    with pytest.raises(ValueError, match="inflation must be between 0 and 1"):
+        lift_fraction(0.3, 1.0, 1.5)
 
 
 def test_cavity_matches_balloon_and_shows_on_xray(spine):

@@ -1,10 +1,18 @@
-"""Balloon kyphoplasty: an inflatable tamp restores part of the lost height and leaves a cavity.
+"""Balloon kyphoplasty: inflatable tamps lift part of the lost height and leave a cavity.
 
-Height: in Lieberman et al. (Spine 2001;26:1631-1638) kyphoplasty restored on average 47 %
-of the lost vertebral height (in the 70 % of bodies where height was gained); the model
-restores ``RESTORED_FRACTION`` of the loss at full inflation. The balloon is inflated with
-iodinated contrast, so it shows on fluoroscopy; after it is withdrawn the cavity it made
-fills with cement first.
+Height, in two stages:
+
+- **Kept in the end** (after the balloons are emptied and the cavity is filled with cement):
+  ``RESTORED_FRACTION`` of the lost height, the clinical mean of Lieberman et al. (Spine
+  2001;26:1631-1638: 47 % of the lost height regained, in the 70 % of bodies that gained any).
+- **While the balloons are full**: more. When they are emptied, the front of the body sinks back
+  by ``DEFLATION_LOSS_OF_HEIGHT`` of its height before treatment (Rotter et al., Eur Spine J
+  2010;19:916-923, cadaveric: 11.7 % of the pre-operative anterior height). The model adds that
+  sag back to the kept share to get the inflated lift (:func:`inflated_fraction`), so the
+  two figures agree: inflate, lift; deflate, lose the sag; fill, keep 47 %.
+
+The balloons are inflated with iodinated contrast, so they show on fluoroscopy; after they are
+withdrawn the cavity they made fills with cement first.
 """
 
 from __future__ import annotations
@@ -17,7 +25,11 @@ import pyvista as pv
 from vp3d.fracture import Fracture, check_t, fracture_spine
 from vp3d.volume import Label, Volume
 
+#: Share of the lost height kept after deflation and cement (Lieberman et al., Spine 2001).
 RESTORED_FRACTION = 0.47
+#: Anterior height lost on deflation, as a share of the body's height before treatment
+#: (Rotter et al., Eur Spine J 2010, cadaveric kyphoplasty: 11.7 +/- 6.2 %).
+DEFLATION_LOSS_OF_HEIGHT = 0.117
 #: Largest fill of one balloon, mL (a 15 mm / 3 mL tamp inflated to about 4 mL;
 #: Garfin et al., Spine 2001;26:1511-1515).
 MAX_BALLOON_ML = 4.0
@@ -85,16 +97,49 @@ class Balloon:
         return sphere
 
 
-def restored_t(fracture_t: float, balloons: list[Balloon]) -> float:
-    """Collapse left after inflation: the loss shrinks by up to ``RESTORED_FRACTION``."""
+def inflated_fraction(height_loss: float) -> float:
+    """Share of the lost height that full balloons hold up, for a body that lost ``height_loss``.
+
+    The kept share (:data:`RESTORED_FRACTION`) plus the sag deflation gives back: Rotter's
+    :data:`DEFLATION_LOSS_OF_HEIGHT` of the pre-operative height (``1 - height_loss`` of the
+    intact height), expressed as a share of the lost height; never more than all of it.
+    """
+    loss = float(height_loss)
+    if not (np.isfinite(loss) and 0.0 < loss < 1.0):
+        raise ValueError(f"height_loss must be a fraction between 0 and 1 (exclusive), got {height_loss!r}")
+    return min(1.0, RESTORED_FRACTION + DEFLATION_LOSS_OF_HEIGHT * (1.0 - loss) / loss)
+
+
+def lift_fraction(height_loss: float, restore: float, inflation: float) -> float:
+    """Share of the lost height restored: ``restore`` (0-1) of the kept share, plus, while the
+    balloons are ``inflation`` (0-1) full, that share of the extra lift deflation takes back.
+
+    Inflating with ``restore == inflation`` lifts in proportion to the fill up to
+    :func:`inflated_fraction`; emptying the balloons afterwards (``restore`` 1, ``inflation``
+    down to 0) settles at :data:`RESTORED_FRACTION`.
+    """
+    for name, v in (("restore", restore), ("inflation", inflation)):
+        if not (isinstance(v, (int, float, np.floating)) and np.isfinite(v) and 0.0 <= v <= 1.0):
+            raise ValueError(f"{name} must be between 0 and 1, got {v!r}")
+    full = inflated_fraction(height_loss)
+    return min(full, restore * RESTORED_FRACTION + inflation * (full - RESTORED_FRACTION))
+
+
+def restored_t(fracture_t: float, balloons: list[Balloon], height_loss: float) -> float:
+    """Collapse left while ``balloons`` are inflated in a body that lost ``height_loss``."""
     fracture_t = check_t(fracture_t)
     inflation = max((b.inflation for b in balloons), default=0.0)
-    return fracture_t * (1.0 - RESTORED_FRACTION * inflation)
+    return fracture_t * (1.0 - lift_fraction(height_loss, inflation, inflation))
 
 
 def reduce_fracture(spine, fracture: Fracture, fracture_t: float, balloons: list[Balloon]):
-    """The intact ``spine`` fractured, then lifted by the balloons (a new ``Spine``)."""
-    return fracture_spine(spine, fracture, restored_t(fracture_t, balloons))
+    """The intact ``spine`` fractured, then lifted by the inflated balloons (a new ``Spine``)."""
+    return fracture_spine(spine, fracture, restored_t(fracture_t, balloons, fracture.height_loss))
+
+
+def settled_spine(spine, fracture: Fracture):
+    """The intact ``spine`` fractured and treated: balloons emptied, :data:`RESTORED_FRACTION` kept."""
+    return fracture_spine(spine, fracture, 1.0 - RESTORED_FRACTION)
 
 
 def cavity_mask(volume: Volume, balloons: list[Balloon]) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 from scipy import ndimage
 
 from vp3d.anatomy.spine import CORTICAL_SHELL_MM
-from vp3d.kyphoplasty import RESTORED_FRACTION
+from vp3d.kyphoplasty import RESTORED_FRACTION, inflated_fraction
 from vp3d.morphometry import check_level
 from vp3d.sdf import BAND_MM
 
@@ -142,7 +142,8 @@ def _collapse_states(v) -> list:
     d = v.deformation
     if d is None:
         return [None]
-    lifts = (0.0, 0.5 * RESTORED_FRACTION, RESTORED_FRACTION)
+    full = inflated_fraction(d.fracture.height_loss)  # balloons full, before they are emptied
+    lifts = sorted({0.0, 0.5 * RESTORED_FRACTION, RESTORED_FRACTION, 0.5 * (RESTORED_FRACTION + full), full})
     return [dataclasses.replace(d, t=d.t * (1.0 - f)) for f in lifts]
 
 

@@ -20,7 +20,8 @@ from vp3d.anatomy import LEVELS, build_spine
 from vp3d.cement import simulate_up_to
 from vp3d.fluoro import CArm, Fluoroscope
 from vp3d.fracture import KINDS, Fracture, collapse_motion, deform_patient_points, fracture_spine
-from vp3d.kyphoplasty import MAX_BALLOON_ML, RESTORED_FRACTION, Balloon, cavity_mask, with_cavity
+from vp3d.kyphoplasty import (MAX_BALLOON_ML, RESTORED_FRACTION, Balloon, cavity_mask, inflated_fraction,
+                              lift_fraction, with_cavity)
 from vp3d.meshes import ScenePart, load_scene_meshes
 from vp3d.morphometry import check_level
 from vp3d.needle import NEEDLE_LENGTH_MM, Needle, assess, plan_trajectory
@@ -113,6 +114,9 @@ class ProcedureModel:
         say(0.8, "Simulating the cement")
         cement_volume = self.broken_volume
         if choices.procedure == "kyphoplasty":
+            # Full balloons hold up more than is kept once they are emptied (Rotter 2010).
+            held = fracture_spine(self.xspine, self.fracture, 1.0 - inflated_fraction(self.fracture.height_loss))
+            self.inflated_volume = held.density_volume(XRAY_SPACING_MM, choices.bone_quality)
             lifted = fracture_spine(self.xspine, self.fracture, 1.0 - RESTORED_FRACTION)
             self.lifted_volume = lifted.density_volume(XRAY_SPACING_MM, choices.bone_quality)
             cement_volume = with_cavity(self.lifted_volume, self.balloons_full)
@@ -128,10 +132,17 @@ class ProcedureModel:
 
     # -- state -> what is shown ------------------------------------------------------------
     def collapse(self, state: dict) -> float:
-        """Collapse shown: the step's ``fracture.t`` less the balloon's lift."""
+        """Collapse shown: the step's ``fracture.t`` less the balloons' lift.
+
+        ``kyphoplasty.restore`` is the share of the lift kept in the end; while the balloons
+        are full (``balloon.fill_ml``) they hold up more (:func:`vp3d.kyphoplasty.lift_fraction`).
+        """
         t = float(state.get("fracture.t", 0.0))
         restore = float(state.get("kyphoplasty.restore", 0.0))
-        return t * (1.0 - RESTORED_FRACTION * restore)
+        if restore <= 0.0 or self.choices.procedure != "kyphoplasty":
+            return t
+        inflation = min(float(state.get("balloon.fill_ml", 0.0)) / MAX_BALLOON_ML, 1.0)
+        return t * (1.0 - lift_fraction(self.fracture.height_loss, restore, inflation))
 
     def needles(self, state: dict) -> list[Needle]:
         frac = float(state.get("needle.depth", 0.0))
@@ -179,7 +190,8 @@ class ProcedureModel:
         if t < 0.5:
             return self.intact_volume
         if self.choices.procedure == "kyphoplasty" and float(state.get("kyphoplasty.restore", 0)) > 0.5:
-            return self.lifted_volume
+            inflated = float(state.get("balloon.fill_ml", 0.0)) > 0.5 * MAX_BALLOON_ML
+            return self.inflated_volume if inflated else self.lifted_volume
         return self.broken_volume
 
     def fluoroscopy(self, state: dict, view: str) -> np.ndarray:
