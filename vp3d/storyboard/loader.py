@@ -62,7 +62,7 @@ from vp3d.storyboard.model import (
     Sentence,
     Step,
 )
-from vp3d.storyboard.narration import KNOWN_FIELDS, STEP_FIELDS, TemplateError, template_fields
+from vp3d.storyboard.narration import DERIVED_FIELDS, KNOWN_FIELDS, STEP_FIELDS, TemplateError, template_fields
 from vp3d.storyboard.sources import FACTS, REFERENCES, SOURCES, is_known_source
 
 #: Folder of the scene files in a checkout.
@@ -515,7 +515,7 @@ def _finish(draft: _Draft, procedure: str, defaults: dict) -> Step:
               for aud in AUDIENCES for i, s in enumerate(step.narration[aud])]
     for file, where, text in texts:
         for name in template_fields(text):
-            param = STEP_FIELDS.get(name)
+            param = STEP_FIELDS.get(name) or DERIVED_FIELDS.get(name)
             if param is not None:
                 v = step.final_value(param)
                 if v is None or v <= PARAMETERS[param].low:

@@ -21,14 +21,17 @@ TOPICS: tuple[str, ...] = (
     "causes",        # why vertebrae fracture
     "fracture",      # the collapse at the chosen level and grade, why it hurts
     "imaging",       # X-ray, MRI, bone scan
-    "candidates",    # who is and is not a candidate
-    "preparation",   # position, sedation, skin, local anaesthetic, nick
-    "needle",        # the transpedicular needle under AP and lateral fluoroscopy
+    "candidates",    # who is and is not a candidate, contraindications
+    "outcomes",      # how well it works: the sources' figures and the trials, both ways
+    "risks",         # leaks seen on imaging versus complications; each risk
+    "consent",       # consent, blood thinners, fasting, IV line, antibiotics, pregnancy
+    "preparation",   # position, sedation, monitoring, skin, local anaesthetic, nick
+    "needle",        # the transpedicular needle under AP and lateral fluoroscopy; biopsy
     "balloon",       # kyphoplasty: the balloon tamp
-    "cement",        # cement going in, mL counter
-    "setting",       # needle out, cement hardens
-    "recovery",      # lying flat, home, relief
-    "outcomes",      # results and risks
+    "cement",        # cement going in, stop rules, mL counter
+    "setting",       # stylet back, needle out, cement hardens
+    "recovery",      # lying flat and why, home, relief
+    "aftercare",     # warning signs, treating the osteoporosis
 )
 
 
@@ -55,10 +58,11 @@ PARAMETERS: Mapping[str, Parameter] = MappingProxyType({
                   "every fill level a prefix of it; MAX_TOTAL_ML)"),
         Parameter("balloon.fill_ml", 0.0, 4.0, "mL", "kyphoplasty balloon fill "
                   "(vp3d.kyphoplasty.Balloon, MAX_BALLOON_ML)"),
-        Parameter("kyphoplasty.restore", 0.0, 1.0, "", "share of the balloon's height "
-                  "restoration in effect: the collapse shown is fracture.t * (1 - "
-                  "RESTORED_FRACTION * restore); it stays at 1 once the balloon is out, as the "
-                  "cavity and cement hold the height"),
+        Parameter("kyphoplasty.restore", 0.0, 1.0, "", "share of the height the balloons "
+                  "restore for good (vp3d.kyphoplasty.lift_fraction): with the balloons full "
+                  "(balloon.fill_ml) they hold up more, and that extra is lost when they are "
+                  "emptied (Rotter 2010); the collapse shown is fracture.t * (1 - lift); it stays "
+                  "at 1 once the balloons are out, as the cavity and cement hold the height"),
         Parameter("camera.orbit_deg", -360.0, 360.0, "deg", "camera turned about the patient's "
                   "long (z) axis through the focal point, from the preset's position"),
     )

@@ -32,6 +32,9 @@ CONTEXT_FIELDS: Mapping[str, str] = MappingProxyType({
     "loss_words": "that loss in plain words, e.g. 'about a third'",
     "kind": "fracture type: 'wedge', 'biconcave' or 'crush'",
     "kind_words": "the type in plain words, e.g. 'squashed more at the front, like a wedge'",
+    "strength_ml": "cement that restored strength in cadaveric bodies, mL (Belkoff 2001), e.g. '2'",
+    "stiffness_ml": "cement that restored stiffness in the level's region, mL (Belkoff 2001), e.g. '4'",
+    "cement_group": "Belkoff 2001's region of the level, e.g. 'thoracolumbar levels (T10\u2013L1)'",
 })
 SCENE_FIELDS: Mapping[str, str] = MappingProxyType({
     "procedure": "the scene's procedure, e.g. 'vertebroplasty'",
@@ -41,7 +44,11 @@ STEP_FIELDS: Mapping[str, str] = MappingProxyType({
     "cement_ml": "cement.ml",
     "balloon_ml": "balloon.fill_ml",
 })
-KNOWN_FIELDS: tuple[str, ...] = (*CONTEXT_FIELDS, *SCENE_FIELDS, *STEP_FIELDS)
+#: Fields worked out from a step field and the context, with the step parameter they need.
+DERIVED_FIELDS: Mapping[str, str] = MappingProxyType({
+    "cement_comparison": "cement.ml",  # the step's volume against {strength_ml} and {stiffness_ml}
+})
+KNOWN_FIELDS: tuple[str, ...] = (*CONTEXT_FIELDS, *SCENE_FIELDS, *STEP_FIELDS, *DERIVED_FIELDS)
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
              "ninth", "tenth", "eleventh", "twelfth")
@@ -101,9 +108,11 @@ def narration_context(level: str = "L1", grade: int = 2, kind: str = "wedge") ->
 
     Raises ``ValueError`` (from :class:`vp3d.fracture.Fracture`) naming the valid values.
     """
+    from vp3d.cement.targets import cement_targets
     from vp3d.fracture import Fracture  # the engine's own validation and modelled height loss
 
     f = Fracture(level, grade, kind)
+    targets = cement_targets(f.level)
     region, region_clinical = _region(f.level)
     kind_of = "thoracic" if f.level[0] == "T" else "lumbar"
     return {
@@ -118,6 +127,9 @@ def narration_context(level: str = "L1", grade: int = 2, kind: str = "wedge") ->
         "loss_words": _loss_words(f.height_loss),
         "kind": f.kind,
         "kind_words": KIND_WORDS[f.kind],
+        "strength_ml": f"{targets.strength_ml:g}",
+        "stiffness_ml": f"{targets.stiffness_ml:g}",
+        "cement_group": targets.group,
     }
 
 
@@ -140,6 +152,19 @@ def step_values(step: Step) -> dict[str, str]:
     return out
 
 
+def _values(step: Step, context: Mapping[str, object]) -> dict[str, str]:
+    """Step, scene and context fields, and the derived fields they allow."""
+    values = {**step_values(step), **{k: str(v) for k, v in context.items()}}
+    if "cement_ml" in values and "level" in values:
+        from vp3d.cement.targets import cement_targets
+
+        try:
+            values["cement_comparison"] = cement_targets(values["level"]).compare(float(values["cement_ml"]))
+        except ValueError:
+            pass  # an unknown level: the field stays missing and _fill names it
+    return values
+
+
 def _fill(text: str, values: Mapping[str, str], step: Step, where: str) -> str:
     missing = [n for n in template_fields(text) if n not in values]
     if missing:
@@ -160,7 +185,7 @@ def render_narration(step: Step, audience: str, context: Mapping[str, object]) -
     the field when the context lacks a field a sentence uses.
     """
     aud = audience_of(audience)
-    values = {**step_values(step), **{k: str(v) for k, v in context.items()}}
+    values = _values(step, context)
     return [Sentence(_fill(s.text, values, step, f"narration.{aud}[{i}].text"), s.sources, s.facts)
             for i, s in enumerate(step.narration[aud])]
 
@@ -168,7 +193,7 @@ def render_narration(step: Step, audience: str, context: Mapping[str, object]) -
 def render_title(step: Step, audience: str, context: Mapping[str, object]) -> str:
     """The step's title for ``audience``, fields filled as in :func:`render_narration`."""
     aud = audience_of(audience)
-    values = {**step_values(step), **{k: str(v) for k, v in context.items()}}
+    values = _values(step, context)
     return _fill(step.title[aud], values, step, f"title.{aud}")
 
 
@@ -177,6 +202,6 @@ def narration_text(step: Step, audience: str, context: Mapping[str, object]) -> 
     return " ".join(s.text.strip() for s in render_narration(step, audience, context))
 
 
-__all__ = ["AUDIENCES", "CONTEXT_FIELDS", "KNOWN_FIELDS", "SCENE_FIELDS", "STEP_FIELDS",
+__all__ = ["AUDIENCES", "CONTEXT_FIELDS", "DERIVED_FIELDS", "KNOWN_FIELDS", "SCENE_FIELDS", "STEP_FIELDS",
            "TemplateError", "audience_of", "narration_context", "narration_text",
            "render_narration", "render_title", "step_values", "template_fields"]
