@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,16 +59,54 @@ def test_cement_setting_answer_acknowledges_both_sources(quiz):
     assert {"000_0ec69ff9a9532710.txt", "002_d69a0bc012a0d9ed.txt"} <= set(q.sources)
 
 
+SOURCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "sources"
+
+
+def _figures(text: str) -> set[str]:
+    """Figures in ``text``: digits not part of a name such as L1 or T2."""
+    return set(re.findall(r"(?<![A-Za-z\d])\d+", text))
+
+
 def test_numbers_come_from_their_references(quiz):
-    cited = {q.id: set(q.sources) for q in quiz.questions}
+    """Every figure in a right answer or an explanation is in a cited document or reference
+    (figures the question itself gives, such as a scenario's angle, may be repeated)."""
+    have_docs = SOURCE_DIR.is_dir()  # without the documents, check the questions citing none
+    doc = {name: _figures((SOURCE_DIR / name).read_text()) for name in SOURCES} if have_docs else {}
+    ref = {key: _figures(r.used_for) for key, r in REFERENCES.items()}
+    checked = 0
     for q in quiz.questions:
-        text = " ".join((q.question, q.choices[q.answer], q.explanation))  # distractors are wrong by design
-        if "47 %" in text:
-            assert "Lieberman et al., Spine 2001" in cited[q.id]
-        if "25-40 %" in text:
-            assert "Genant et al., J Bone Miner Res 1993" in cited[q.id]
-        if "90 %" in text:
-            assert "002_d69a0bc012a0d9ed.txt" in cited[q.id]
+        if not have_docs and any(c in SOURCES for c in q.sources):
+            continue
+        checked += 1
+        allowed = set().union(*(doc.get(c) or ref.get(c, set()) for c in q.sources)) | _figures(q.question)
+        allowed |= {y for c in q.sources if c in REFERENCES for y in _figures(c)}  # a study's year
+        stray = _figures(" ".join((q.choices[q.answer], q.explanation))) - allowed
+        assert not stray, f"{q.id}: {sorted(stray)} not in {q.sources}"
+    assert checked >= 10
+
+
+def test_evidence_and_safety_questions(quiz):
+    """The quiz asks about the trials both ways, leaks apart from complications, stop rules,
+    fragile ribs as a caution, a thoracic lateral breach and osteoporosis care."""
+    by_id = {q.id: q for q in quiz.questions}
+    outcome = by_id["outcome_figures"]
+    right = outcome.choices[outcome.answer]
+    assert "VAPOUR" in right and "no significant benefit" in right
+    assert {"Kallmes et al., N Engl J Med 2009 (INVEST)", "Clark et al., Lancet 2016 (VAPOUR)"} <= set(outcome.sources)
+    comp = by_id["complications"].choices[by_id["complications"].answer]
+    assert "common" in comp and "mostly silent" in comp and "10 %" in comp
+    ribs = by_id["contraindication_absolute"]
+    assert "rib" not in ribs.choices[ribs.answer] and "caution" in ribs.explanation
+    thoracic = by_id["thoracic_lateral_breach"]
+    assert "pneumothorax" in thoracic.choices[thoracic.answer] and "segmental artery" in thoracic.choices[thoracic.answer]
+    assert "pneumothorax" in by_id["fluoro_lateral_aim"].explanation
+    stop = by_id["stop_rules"]
+    assert stop.choices[stop.answer].startswith("Stop or pause")
+    setting = by_id["cement_setting"].explanation
+    assert "two hours" in setting and "not for the cement" in setting and "sedation" in setting
+    assert "DXA" in by_id["after_fracture_care"].choices[by_id["after_fracture_care"].answer]
+    topics = {q.topic for q in quiz.questions}
+    assert {"outcomes", "risks", "consent", "aftercare"} <= topics
 
 
 # ----------------------------------------------------------------------------- scenarios vs engine
