@@ -439,3 +439,54 @@ def test_tip_through_the_front_wall_raises_the_alert():
         trigger(10)
     assert not app.state.error_message
     assert "front wall" in app.state.pr_alert
+
+
+def test_practice_route_is_planned_at_thoracic_levels_only():
+    """The page offers the parapedicular route at thoracic levels; a lumbar request or a bad
+    value gets a message and the route stays; at T8 an unplanned lateral breach warns of the
+    pleura, a planned one is reported as planned."""
+    app = make_app(audience="student")
+    with app.state:
+        app.state.mode = "practice"
+    trigger = app.server.controller.trigger_fn
+    assert app.state.pr_parapedicular_ok is False and app.state.pr_route == "transpedicular"
+    trigger("practice_route")("parapedicular")
+    assert "only at thoracic levels" in app.state.error_message and app.state.pr_route == "transpedicular"
+    trigger("practice_route")({"x": 1})
+    assert "route must be one of" in app.state.error_message
+    with app.state:
+        app.state.level = "T8"
+    assert app.state.pr_parapedicular_ok is True
+    trigger("practice_aim")("medial_deg", app.state.pr_medial_deg - 8.0)
+    while "pedicle wall breached" not in app.state.pr_alert and app.state.pr_depth_mm < app.state.pr_target_depth_mm:
+        trigger("practice_advance")(2)
+    assert "Lateral pedicle wall breached" in app.state.pr_alert and "pleura" in app.state.pr_alert
+    trigger("practice_route")("parapedicular")
+    assert "withdraw it fully" in app.state.error_message
+    trigger("practice_reset")()
+    trigger("practice_route")("parapedicular")
+    assert app.state.pr_route == "parapedicular"
+    trigger("practice_aim")("medial_deg", app.state.pr_medial_deg - 8.0)
+    seen = []
+    while app.state.pr_depth_mm < app.state.pr_target_depth_mm - 2:
+        trigger("practice_advance")(2)
+        seen += [line["text"] for line in app.state.pr_feedback]
+        assert "Lateral pedicle wall breached" not in app.state.pr_alert
+    assert "Lateral to the pedicle, as planned for the parapedicular route" in seen
+
+
+def test_cement_in_a_vein_raises_stop_or_pause():
+    app = make_app(audience="student")
+    with app.state:
+        app.state.mode = "practice"
+    trigger = app.server.controller.trigger_fn
+    depth = app.state.pr_target_depth_mm - 16.0  # the middle of the body, by the basivertebral vein
+    while app.state.pr_depth_mm + 2 <= depth:
+        trigger("practice_advance")(2)
+    for _ in range(12):
+        trigger("practice_inject")(0.5)
+        if "vein" in app.state.pr_alert:
+            break
+    assert not app.state.error_message
+    assert "stop or pause the injection" in app.state.pr_alert and "Yeom type" in app.state.pr_alert
+    assert any("Yeom type" in line["text"] for line in app.state.pr_feedback)

@@ -9,7 +9,7 @@ from vp3d.meshing import is_closed_manifold
 from vp3d.needle import plan_trajectory
 from vp3d.practice import (
     LEAK_ACCEPTABLE_ML,
-    LEAK_VENOUS_ML,
+    LEAK_VISIBLE_ML,
     MAX_CEMENT_ML,
     SHOTS_GOOD,
     VERDICTS,
@@ -134,18 +134,49 @@ def test_advancing_past_the_target_breaches_the_anterior_wall(model):
 
 
 @pytest.mark.parametrize("thoracic", [True, False])
-def test_lateral_breach_is_acceptable_only_at_thoracic_levels(model, thoracic_model, thoracic):
+def test_an_unplanned_lateral_breach_is_a_breach_at_every_level(model, thoracic_model, thoracic):
+    """An unplanned lateral breach at T8 is a breach (the pleura and the segmental artery lie
+    there); at L1 too (the exiting root and segmental vessels)."""
     p = Practice(thoracic_model if thoracic else model)
+    assert p.route == "transpedicular"
     p.set_aim(medial_deg=p.aim.medial_deg - 8.0)
     reports = to_target(p)
     assert {r.breach for r in reports} - {None} == {"lateral"}
     assert not any(r.medial_line_crossed_early for r in reports) and not p.anterior_breach()
     item = p.score().item("pedicle breach")
     assert "lateral breach" in item.value and "anterior" not in item.value
+    assert item.verdict == "needs work"
+    assert "without a planned parapedicular route" in item.advice
     if thoracic:
-        assert item.verdict == "acceptable" and "thoracic levels such as T8" in item.advice
+        assert "pneumothorax" in item.advice and "segmental artery" in item.advice and "T8" in item.advice
     else:
-        assert item.verdict == "needs work" and "lumbar spine" in item.advice and "not at L1" in item.advice
+        assert "nerve root" in item.advice and "lumbar spine" in item.advice
+
+
+def test_a_planned_parapedicular_route_is_accepted_at_thoracic_levels_only(model, thoracic_model):
+    p = Practice(thoracic_model)
+    assert p.set_route("parapedicular") == "parapedicular"
+    p.set_aim(medial_deg=p.aim.medial_deg - 8.0)
+    reports = to_target(p)
+    assert {r.breach for r in reports} - {None} == {"lateral"}
+    item = p.score().item("pedicle breach")
+    assert item.verdict == "good" and "as planned" in item.value and "parapedicular" in item.good
+    with pytest.raises(ValueError, match="plan the route before the needle goes in"):
+        p.set_route("transpedicular")
+    # A medial breach is a breach whatever the route.
+    q = Practice(thoracic_model)
+    q.set_route("parapedicular")
+    q.set_aim(medial_deg=q.aim.medial_deg + 14.0)
+    to_target(q)
+    medial = q.score().item("pedicle breach")
+    assert medial.value.startswith("medial breach") and medial.verdict == "needs work"
+    # Not in the lumbar spine; an unknown route is named.
+    lumbar = Practice(model)
+    with pytest.raises(ValueError, match=r"only at thoracic levels \(T1-T12\).*at L1 keep to the pedicle"):
+        lumbar.set_route("parapedicular")
+    with pytest.raises(ValueError, match="route must be one of transpedicular, parapedicular"):
+        lumbar.set_route("costotransverse")
+    assert lumbar.route == "transpedicular"
 
 
 def test_strong_lateral_aim_breaches_laterally_or_misses(model):
@@ -344,23 +375,33 @@ def test_a_careful_run_with_both_views_after_every_move_is_good_on_shots(model):
     assert item.verdict == "good" and "teaching target" in item.reference.lower()
 
 
-def test_a_basivertebral_vein_leak_reaches_the_canal(model):
+def _inject_until_a_vein_fills(p: Practice) -> float:
+    """Inject 0.5 mL steps until cement shows in a vein; the total then."""
+    while not p.venous_leaks():
+        p.inject(0.5)
+    return p.cement_ml
+
+
+def test_a_venous_leak_of_any_size_asks_to_stop(model):
+    """Cement in the basivertebral vein (Yeom type B): any visible amount means stop or pause;
+    stopping there is acceptable, injecting on is not."""
     p = Practice(model)
     to_target(p, step=10.0, extra_mm=-16.0)  # middle of the body, near the basivertebral vein
     assert p.safety().tip_in_body
-    venous = 0.0
-    while venous < LEAK_VENOUS_ML:
-        leaks = p.inject(0.5)
-        venous = sum(lk.volume_ml for lk in leaks if lk.kind == "venous")
-        total = sum(lk.volume_ml for lk in leaks)
-        item = p.score().item("cement leaks")
-        if 0 < venous < LEAK_VENOUS_ML and total < LEAK_ACCEPTABLE_ML:
-            assert item.verdict == "acceptable" and "epidural veins" in item.value
-    assert all(lk.kind != "epidural/canal" for lk in leaks)
-    assert total < LEAK_ACCEPTABLE_ML  # a small leak in all: only its route makes it count
+    first = _inject_until_a_vein_fills(p)
+    venous = p.venous_leaks()
+    assert venous and all(lk.volume_ml >= LEAK_VISIBLE_ML for lk in venous)
+    assert {lk.yeom_type for lk in venous} <= {"B", "S"}
+    item = p.score().item("cement leaks")
+    assert item.verdict == "acceptable", item
+    assert "you stopped, which is right" in item.advice and f"at {first:g} mL" in item.advice
+    assert "stop or pause" in item.good and "any size" in item.good
+    assert "Stop or pause" in item.reference and "CIRSE" in item.reference
+    p.inject(0.5)  # one more step after the vein filled
+    item = p.score().item("cement leaks")
     assert item.verdict == "needs work"
-    assert "basivertebral vein" in item.advice and "epidural veins inside the canal" in item.advice
-    assert "Yeom type B" in item.value and "epidural" in item.good
+    assert "the injection went on" in item.advice and "stop or pause as soon as a vein fills" in item.advice
+    assert "Yeom type B" in item.value or "Yeom type S" in item.value
 
 
 def test_stopping_at_a_leak_is_acceptable_below_two_ml(model):

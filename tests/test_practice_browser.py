@@ -172,6 +172,7 @@ def test_bad_practice_calls_get_a_message(practice_page):
         ("practice_aim", ["medial_deg", 1e9], "medial_deg"),
         ("practice_aim", ["no_field", 1], "aim field"),
         ("practice_side", [{"a": 1}], "side"),
+        ("practice_route", ["sideways"], "route"),
         ("practice_carm", ["ap", "lao_deg", 400], "lao_deg"),
         ("practice_carm", ["top", "lao_deg", 1], "view"),
         ("practice_drag", ["ap", None, 0], "number"),

@@ -20,13 +20,15 @@ Public API
     The needle path of an aim: skin entry on the skin of the back, bony entry where the line
     first enters the level's bone, ``target_mm`` the planned target (default: planned here).
 ``Practice(model, side="right", *, bipedicular=True)``
-    Attributes ``side``, ``aim``, ``depth_mm``, ``cement_ml``, ``shots``, ``planned``.
+    Attributes ``side``, ``route``, ``aim``, ``depth_mm``, ``cement_ml``, ``shots``, ``planned``.
     Needle: ``advance(step_mm)``, ``withdraw(step_mm)`` (0.5-10 mm), ``set_aim(**changes)``,
-    ``set_side(side)``, ``needle()``, ``trajectory()``, ``safety()``, ``tip_tissue()``,
+    ``set_side(side)``, ``set_route(route)`` (``"transpedicular"``, or ``"parapedicular"`` at
+    thoracic levels), ``needle()``, ``trajectory()``, ``safety()``, ``tip_tissue()``,
     ``bone_entry_depth_mm()``, ``anterior_breach()`` (tip out through the body's front wall).
     Imaging: ``rotate(view, lao_deg=None, cranial_deg=None)``, ``carm(view)``,
     ``images(views=("ap", "lateral"))``.
-    Cement: ``inject(ml=0.5)``, ``leaks()``, ``cement_mesh()``, ``cement_result``.
+    Cement: ``inject(ml=0.5)``, ``leaks()``, ``venous_leaks()`` (visible leaks into a vein, Yeom
+    type B or S: stop or pause), ``cement_mesh()``, ``cement_result``.
     ``score() -> Score``, ``reset(side=None)``.
 ``Score(items)`` / ``ScoreItem(name, value, good, verdict, reference, number, unit, advice)``
     ``score.verdict`` is the worst item verdict; ``score.item(name)``; ``score.rows()`` gives
@@ -42,12 +44,16 @@ understands, what to do; a number out of range is named with its allowed range)
   :func:`vp3d.needle.assess` judges it), in whole 0.5 mL steps of at most 2 mL per call, up to
   :data:`MAX_CEMENT_ML`. The fill is simulated once per needle pose from the student's own needle
   (:func:`vp3d.cement.simulate_injection`) and shared between sessions of the same model.
+* A route is planned before the needle enters the skin: ``"transpedicular"`` (default, any
+  level) or ``"parapedicular"`` (thoracic levels, T1-T12, passing lateral to the pedicle by the
+  rib head); only a planned parapedicular route makes a lateral wall crossing part of the plan.
 * A shot is one view imaged in a new state (needle moved, cement added, C-arm turned). Asking
   again for an unchanged view returns the same image and costs nothing.
 
 Score thresholds sit beside their sources in the module constants (``TIP_*``, ``SHOTS_*``,
-``CEMENT_*``, ``LEAK_*``, ``BREACH_REFERENCE``); where no published number was found the
-threshold is called a teaching target and attributed to no paper.
+``CEMENT_*``, ``LEAK_*``, ``BREACH_REFERENCE``) and cite standards of practice (SIR, CIRSE) or
+the trials; where no published number was found the threshold is called a teaching target and
+attributed to no paper.
 """
 
 from __future__ import annotations
@@ -64,6 +70,8 @@ import numpy as np
 import pyvista as pv
 
 from vp3d.cement import simulate_up_to
+from vp3d.cement.targets import STRENGTH_ML as CEMENT_STRENGTH_ML
+from vp3d.cement.targets import cement_targets
 from vp3d.fluoro import CArm, Fluoroscope
 from vp3d.morphometry import check_level
 from vp3d.needle import NEEDLE_LENGTH_MM, SIDES, Needle, SafetyReport, Trajectory, assess, plan_trajectory
@@ -98,14 +106,19 @@ VIEWS = ("ap", "lateral")
 VERDICTS = ("good", "acceptable", "needs work")
 
 # -- score thresholds and their sources ---------------------------------------------------------
+_SIR = ("McGraw JK et al., Society of Interventional Radiology quality improvement guidelines for "
+        "percutaneous vertebroplasty, J Vasc Interv Radiol 2003;14(7):827-831")
+_CIRSE = ("Tsoumakidou G et al., CIRSE guidelines on percutaneous vertebral augmentation, "
+          "Cardiovasc Intervent Radiol 2017;40(3):331-342")
+_MATHIS = ("Mathis JM et al., Percutaneous vertebroplasty: a developing standard of care for "
+           "vertebral compression fractures, AJNR Am J Neuroradiol 2001;22(2):373-381")
 #: Tip to the planned target (mm): teaching targets (no published tolerance found).
 TIP_GOOD_MM = 5.0
 TIP_ACCEPTABLE_MM = 10.0
 TIP_REFERENCE = (
-    "Target: the anterior third of the vertebral body ('for thoracic and lumbar procedures, the "
-    "optimal needle position is the anterior third of the vertebral body', openradiology.org "
-    "vertebroplasty survey, www.openradiology.org/survey/vertebroplasty/fluoroscopy). The 5 mm / "
-    "10 mm distances and the anterior-half fallback are teaching targets of this simulator.")
+    f"Target: the anterior third of the vertebral body, reached through the pedicle ({_CIRSE}; "
+    f"{_MATHIS}). The 5 mm / 10 mm distances and the anterior-half fallback are teaching targets "
+    "of this simulator.")
 #: Fluoroscopy images for one needle and its cement: teaching targets.
 #: A careful run that images AP + lateral after every move (10 mm steps through soft tissue,
 #: smaller ones in bone, 6 x 0.5 mL of cement) takes about 36 images.
@@ -114,52 +127,54 @@ SHOTS_ACCEPTABLE = 80
 SHOTS_REFERENCE = (
     "Teaching target of this simulator (no published shot count found; the simulator counts "
     "still images, not minutes; a careful run imaging AP and lateral after every move takes "
-    "about 36). For scale: mean fluoroscopy time of vertebroplasty 4.9 +/- 3.3 min per level "
-    "(Kopparapu S et al., J Neurosurg Spine 2021;34(1):117-126, meta-analysis of 27 studies); "
-    "4.3 min for device positioning with pulsed biplane fluoroscopy at 7.5 pulses/s "
-    "(Ortiz AO et al., AJNR Am J Neuroradiol 2006;27(5):989-994).")
-#: Cement that restored strength in cadaveric fractured bodies, and that restored stiffness
-#: (thoracic and thoracolumbar 4 mL; lumbar 6 mL with Simplex P, 8 mL with Orthocomp).
-CEMENT_STRENGTH_ML = 2.0
-CEMENT_STIFFNESS_ML = {"thoracic": 4.0, "thoracolumbar": 4.0, "lumbar": 6.0}
-#: Levels per region (the split of levels into Belkoff's regions is this simulator's).
-REGION_OF_LEVEL = {**{f"T{i}": "thoracic" for i in range(1, 11)}, "T11": "thoracolumbar",
-                   "T12": "thoracolumbar", "L1": "thoracolumbar",
-                   **{f"L{i}": "lumbar" for i in range(2, 6)}}
+    "about 36). Dose is kept as low as reasonably achievable (ACR-ASNR-ASSR-SIR-SNIS practice "
+    "parameter for the performance of vertebral augmentation, 2017). For scale: mean "
+    "fluoroscopy time of vertebroplasty 4.9 +/- 3.3 min per level (Kopparapu S et al., "
+    "J Neurosurg Spine 2021;34(1):117-126, meta-analysis of 27 studies); 4.3 min for device "
+    "positioning with pulsed biplane fluoroscopy at 7.5 pulses/s (Ortiz AO et al., AJNR Am J "
+    "Neuroradiol 2006;27(5):989-994).")
 CEMENT_REFERENCE = (
-    "Belkoff SM, Mathis JM, Jasper LE, Deramond H, Spine 2001;26(14):1537-1541 (cadaveric): 2 mL "
-    "restored strength; stiffness took 4 mL in thoracic and thoracolumbar bodies and 6-8 mL in "
-    "lumbar ones. Larger volumes gave no better pain relief or medication use (Kaufmann TJ, "
-    "Trout AT, Kallmes DF, AJNR Am J Neuroradiol 2006;27(9):1933-1937).")
-#: Leaked cement below this total, none towards the canal: acceptable (teaching target).
+    "Belkoff SM, Mathis JM, Jasper LE, Deramond H, Spine 2001;26(14):1537-1541 (cadaveric, "
+    "T6-L5): 2 mL restored strength in every region; stiffness took 4 mL in thoracic (T6-T9) and "
+    "thoracolumbar (T10-L1) bodies and 6 mL (Simplex P; 8 mL with Orthocomp) in lumbar (L2-L5) "
+    "ones (vp3d.cement.targets). Larger volumes gave no better pain relief or medication use "
+    "(Kaufmann TJ, Trout AT, Kallmes DF, AJNR Am J Neuroradiol 2006;27(9):1933-1937); stop "
+    f"sooner when cement leaves the body ({_CIRSE}).")
+#: Leaked cement below this total, none towards the canal and none in a vein: acceptable
+#: (teaching target).
 LEAK_ACCEPTABLE_ML = 0.5
-#: Leak kinds that reach the canal: a posterior wall defect straight into the epidural space,
-#: and the basivertebral vein (Yeom type B), which drains into the anterior epidural venous
-#: plexus inside the canal (:data:`vp3d.cement.injection.ROUTES`).
-CANAL_LEAK_KINDS = ("epidural/canal", "venous")
-#: A venous (type B) leak from this volume on counts as reaching the epidural veins (teaching
-#: target: the vein starts inside the body, so a trace at its mouth is still in the body); any
-#: epidural/canal leak counts.
-LEAK_VENOUS_ML = 0.05
+#: Smallest leak the readout reports and the score counts (mL): a trace the simulated images
+#: show (teaching target).
+LEAK_VISIBLE_ML = 0.01
+#: Leak kinds that run in a vein: the basivertebral vein (Yeom type B, draining into the
+#: anterior epidural venous plexus in the canal) and the segmental veins (type S, towards the
+#: vena cava and the lungs). Any visible amount means stop or pause (CIRSE 2017).
+VENOUS_LEAK_KINDS = ("venous", "venous/paravertebral")
+#: A posterior wall defect straight into the epidural space: reaches the canal.
+CANAL_LEAK_KINDS = ("epidural/canal",)
 LEAK_REFERENCE = (
-    "Leak types B (basivertebral vein, draining into the anterior epidural venous plexus in the "
-    "canal), S (segmental vein), C (cortical defect): Yeom JS et al., "
+    f"Stop or pause the injection when cement enters a vein or the disc, or nears the posterior "
+    f"quarter of the body on the lateral view; resume only once it has thickened, or reposition "
+    f"({_CIRSE}). Leak types B (basivertebral vein, draining into the anterior epidural venous "
+    "plexus in the canal), S (segmental vein), C (cortical defect): Yeom JS et al., "
     "J Bone Joint Surg Br 2003;85(1):83-89 (CT found 1.5 times the leaks seen on radiographs). "
     "Leaks are common and mostly silent: 41 % of vertebroplasty levels (Hulme PA et al., "
     "Spine 2006;31(17):1983-2001, systematic review); extravasation in 33 % of 660 treated "
-    "levels, none with complications (Al-Ali F, Barrow T, Luke K, 'Vertebroplasty: what is "
-    "important and what is not', AJNR Am J Neuroradiol 2009). The 0.5 mL limit, 'none into "
-    "the canal' and the 0.05 mL limit for a type B leak are teaching targets.")
+    "levels, none with complications (Al-Ali F, Barrow T, Luke K, AJNR Am J Neuroradiol "
+    "2009;30(10):1835-1839). The 0.5 mL limit for other leaks and the 0.01 mL visibility "
+    "threshold are teaching targets.")
 BREACH_REFERENCE = (
-    "Teaching target (no published breach rate for vertebroplasty found). Rule: 'the needle tip "
-    "should never pass beyond the inner margin of the pedicle on the AP view unless it has "
-    "reached the posterior wall of the vertebral body' (radiologykey.com, "
-    "10-spine-percutaneous-interventions). A lateral (parapedicular, intercostovertebral) path "
-    "is an accepted route in the thoracic spine (openradiology.org vertebroplasty survey); "
-    "medial walls border the canal, inferior and superior walls the foramina and nerve roots. "
-    "Counting a lateral breach as acceptable only at thoracic levels, and a tip through the "
-    "front wall of the body as a breach, are teaching targets of this simulator.")
-#: Levels where a lateral (parapedicular) path is acceptable: the thoracic spine.
+    f"On AP the tip must not pass the medial edge of the pedicle before, on lateral, it has "
+    f"reached the posterior wall of the body ({_MATHIS}). Access is transpedicular, or at "
+    f"thoracic levels a planned parapedicular route between the pedicle and the rib head "
+    f"({_CIRSE}); nerve-root injury and pneumothorax are complications to track ({_SIR}). "
+    "Medial walls border the canal, inferior and superior walls the foramina and nerve roots; "
+    "lateral to a thoracic pedicle lie the pleura and the segmental artery. Counting a tip "
+    "through the front wall of the body as a breach is a teaching target of this simulator "
+    "(no published breach rate for vertebroplasty found).")
+#: Routes a student may plan, and the levels where each is accepted.
+ROUTES = ("transpedicular", "parapedicular")
+#: Levels where a planned parapedicular path is accepted: the thoracic spine (CIRSE 2017).
 PARAPEDICULAR_LEVELS = tuple(f"T{i}" for i in range(1, 13))
 
 _TISSUE = {Label.AIR: "air (outside the patient)", Label.SOFT_TISSUE: "soft tissue", Label.FAT: "fat",
@@ -449,6 +464,7 @@ class Practice:
     def __init__(self, model, side: str = "right", *, bipedicular: bool = True):
         self.model = model
         self.level = model.choices.level
+        self.route = "transpedicular"
         self.bipedicular = bool(bipedicular)
         self._spine = model.broken_spine
         self._volume = model.broken_volume
@@ -478,6 +494,7 @@ class Practice:
         self._crossed_early = False
         self._at_injection: tuple[SafetyReport, float] | None = None
         self._first_leak_ml: float | None = None
+        self._first_venous_ml: float | None = None  # cement in when a vein first showed cement
 
     def _trajectory(self, aim: NeedleAim) -> tuple[Trajectory, float | None]:
         """Path of ``aim`` and the depth where it first enters any bone (cached per aim)."""
@@ -583,7 +600,8 @@ class Practice:
         return report
 
     _LOCKED_WORDS = {"advance": "advance the needle", "withdraw": "pull the needle back",
-                     "set_aim": "change the aim", "set_side": "change side"}
+                     "set_aim": "change the aim", "set_side": "change side",
+                     "set_route": "change the planned route"}
 
     def _needle_locked(self, what: str) -> None:
         if self.cement_ml > 0:
@@ -660,6 +678,23 @@ class Practice:
         self.gauge = self.planned.gauge
         self.aim = aim_of(self.planned, self._spine)
         return self.aim
+
+    def set_route(self, route: str) -> str:
+        """Plan the route before the needle enters the skin: ``"transpedicular"`` or, at thoracic
+        levels (T1-T12), ``"parapedicular"``, which passes lateral to the pedicle by the rib head."""
+        if route not in ROUTES:
+            raise ValueError(f"route must be one of {', '.join(ROUTES)}, got {str(route)[:40]!r}")
+        if route == self.route:
+            return route
+        if route == "parapedicular" and self.level not in PARAPEDICULAR_LEVELS:
+            raise ValueError(f"a parapedicular route is planned only at thoracic levels (T1-T12), where it "
+                             f"passes by the rib head; at {self.level} keep to the pedicle")
+        self._needle_locked("set_route")
+        if self.depth_mm > 0:
+            raise ValueError(f"plan the route before the needle goes in: withdraw it fully (depth 0, now "
+                             f"{self.depth_mm:g} mm) first")
+        self.route = route
+        return route
 
     # -- imaging -------------------------------------------------------------------------------
     def carm(self, view: str) -> CArm:
@@ -760,6 +795,8 @@ class Practice:
         leaks = self.leaks()
         if leaks and self._first_leak_ml is None:
             self._first_leak_ml = total
+        if self._first_venous_ml is None and self.venous_leaks():
+            self._first_venous_ml = total
         return leaks
 
     def _fill_ml(self) -> float:
@@ -776,6 +813,10 @@ class Practice:
         if self._result is None or self.cement_ml <= 0:
             return []
         return self._result.leaks_at(self._fill_ml())
+
+    def venous_leaks(self) -> list:
+        """Visible leaks into a vein (Yeom type B or S) now: each one means stop or pause."""
+        return [lk for lk in self.leaks() if lk.kind in VENOUS_LEAK_KINDS and lk.volume_ml >= LEAK_VISIBLE_ML]
 
     def _cement_mask(self) -> np.ndarray | None:
         if self._result is None or self.cement_ml <= 0:
@@ -818,18 +859,21 @@ class Practice:
             value += (f"; tip through the anterior wall of the body "
                       f"({self._anterior_past_mm:.1f} mm past it at most)")
         thoracic = self.level in PARAPEDICULAR_LEVELS
+        planned_para = self.route == "parapedicular"
+        only_lateral = set(kinds) <= {"lateral"} and not self._crossed_early and not anterior
         if not kinds and not self._crossed_early and not anterior:
             verdict, advice = "good", ""
-        elif set(kinds) <= {"lateral"} and not self._crossed_early and not anterior:
-            if thoracic:
-                verdict = "acceptable"
-                advice = ("the path left the pedicle laterally (parapedicular), an accepted route at "
-                          f"thoracic levels such as {self.level}; aim more medially to stay in the pedicle")
-            else:
-                verdict = "needs work"
-                advice = (f"the path left the pedicle laterally: a parapedicular route is accepted only in "
-                          f"the thoracic spine (T1-T12), not at {self.level}; in the lumbar spine keep the "
-                          "needle inside the pedicle (aim more medially)")
+        elif kinds and only_lateral and planned_para:
+            verdict, advice = "good", ""
+            value = value.replace("lateral breach", "lateral to the pedicle, as planned for the parapedicular route")
+        elif only_lateral:
+            verdict = "needs work"
+            beside = ("the pleura (a pneumothorax) and the segmental artery lie lateral to a thoracic pedicle"
+                      if thoracic else "the exiting nerve root and the segmental vessels lie lateral to it")
+            advice = (f"the needle left the pedicle through its lateral wall without a planned parapedicular "
+                      f"route: at {self.level} {beside}; withdraw and re-aim more medially")
+            advice += ("; plan a parapedicular route before the needle goes in if you mean to pass by the rib head"
+                       if thoracic else "; in the lumbar spine keep the needle inside the pedicle")
         else:
             verdict, parts = "needs work", []
             if kinds or self._crossed_early:
@@ -839,6 +883,9 @@ class Practice:
                 parts.append("the tip went through the front wall of the body, towards the great vessels: "
                              "stop in the anterior third, checking depth on the lateral view")
             advice = "; ".join(parts)
+        if planned_para:
+            good = good.replace("no breach of the pedicle walls",
+                                "a planned parapedicular path lateral to the pedicle, no other wall breached")
         return ScoreItem("pedicle breach", value, good, verdict, BREACH_REFERENCE,
                          None if not math.isfinite(clearance) else round(clearance, 2), "mm", advice)
 
@@ -873,10 +920,10 @@ class Practice:
                          float(self.shots), "images", advice)
 
     def _score_volume(self) -> ScoreItem:
-        region = REGION_OF_LEVEL[self.level]
-        stiff = CEMENT_STIFFNESS_ML[region]
+        targets = cement_targets(self.level)
+        stiff = targets.stiffness_ml
         good = (f"{CEMENT_STRENGTH_ML:g} mL restores strength; {stiff:g} mL restores stiffness "
-                f"({region} level)")
+                f"({targets.group})")
         ml, first_leak = self.cement_ml, self._first_leak_ml
         value = f"{ml:g} mL" if ml > 0 else "none injected"
         if ml < CEMENT_STRENGTH_ML and first_leak is not None and ml <= first_leak + CEMENT_STEP_ML + 1e-9:
@@ -898,33 +945,42 @@ class Practice:
         return ScoreItem("cement volume", value, good, verdict, CEMENT_REFERENCE, ml, "mL", advice)
 
     def _score_leaks(self) -> ScoreItem:
-        leaks = self.leaks()
+        leaks = [lk for lk in self.leaks() if lk.volume_ml >= LEAK_VISIBLE_ML]
         total = sum(lk.volume_ml for lk in leaks)
         good = (f"no leak; small silent leaks (< {LEAK_ACCEPTABLE_ML:g} mL in all) are common, as long as none "
-                f"reaches the canal: no epidural leak, and under {LEAK_VENOUS_ML:g} mL in the basivertebral "
-                "vein (Yeom type B), which drains into the epidural veins inside the canal")
+                "reaches the canal and none enters a vein: cement in the basivertebral (Yeom type B) or a "
+                "segmental (type S) vein, of any size, means stop or pause the injection")
         if not leaks:
             value = "none" if self.cement_ml > 0 else "none (no cement injected)"
             return ScoreItem("cement leaks", value, good, "good", LEAK_REFERENCE, 0.0, "mL")
 
-        def towards_canal(lk) -> bool:
-            return lk.kind in CANAL_LEAK_KINDS and (lk.kind != "venous" or lk.volume_ml >= LEAK_VENOUS_ML)
-
         def described(lk) -> str:
-            where = ", towards the epidural veins in the canal" if lk.kind == "venous" else ""
+            where = {"venous": ", a vein draining to the epidural veins in the canal",
+                     "venous/paravertebral": ", a segmental vein"}.get(lk.kind, "")
             return f"{lk.kind} {_ml(lk.volume_ml)} (Yeom type {lk.yeom_type}{where})"
 
         value = f"{', '.join(described(lk) for lk in leaks)}; first seen at {self._first_leak_ml:g} mL"
-        canal = [lk for lk in leaks if towards_canal(lk)]
+        venous = [lk for lk in leaks if lk.kind in VENOUS_LEAK_KINDS]
+        canal = [lk for lk in leaks if lk.kind in CANAL_LEAK_KINDS]
+        first_vein = self._first_venous_ml
+        went_on = first_vein is not None and self.cement_ml > first_vein + 1e-9
+        why = []
         if canal:
-            verdict, why = "needs work", []
-            if any(lk.kind == "epidural/canal" for lk in canal):
-                why.append("cement went through the posterior wall into the epidural space of the canal")
-            if any(lk.kind == "venous" for lk in canal):
-                why.append(f"{_ml(sum(lk.volume_ml for lk in canal if lk.kind == 'venous'))} filled the "
-                           "basivertebral vein, which drains into the epidural veins inside the canal "
-                           "(Yeom type B)")
-            advice = "; ".join(why) + ": stop injecting as soon as cement heads towards the canal"
+            why.append("cement went through the posterior wall into the epidural space of the canal")
+        if venous:
+            types = "/".join(sorted({lk.yeom_type for lk in venous}))
+            seen = f" at {first_vein:g} mL" if first_vein is not None else ""
+            if went_on:
+                why.append(f"cement entered a vein (Yeom type {types}){seen} and the injection went on to "
+                           f"{self.cement_ml:g} mL: stop or pause as soon as a vein fills, whatever the amount")
+            else:
+                why.append(f"cement entered a vein (Yeom type {types}){seen} and you stopped, which is right")
+        if canal or went_on:
+            verdict = "needs work"
+            advice = "; ".join(why) + ("; stop injecting as soon as cement heads towards the canal" if canal else "")
+        elif venous:
+            verdict = "acceptable"
+            advice = "; ".join(why) + ("; next time a tip further from the vein, or thicker cement, may avoid it")
         elif total < LEAK_ACCEPTABLE_ML:
             verdict = "acceptable"
             advice = "watch the lateral view and stop or pause when cement leaves the body"

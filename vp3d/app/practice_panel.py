@@ -51,7 +51,7 @@ class PracticePanel:
         server = app.server
         self._shown: dict[str, dict] = {}
         self._base: tuple | None = None  # (model, its collapsed frame): the scene under the needle
-        for name in ("practice_aim", "practice_advance", "practice_side", "practice_drag",
+        for name in ("practice_aim", "practice_advance", "practice_side", "practice_route", "practice_drag",
                      "practice_carm", "practice_inject", "practice_reset", "practice_score",
                      "practice_planned", "practice_views", "practice_shoot"):
             server.trigger(name)(self._guard(getattr(self, name)))
@@ -60,6 +60,8 @@ class PracticePanel:
         s = self.app.state
         s.pr_ready = False
         s.pr_side = "right"
+        s.pr_route = "transpedicular"
+        s.pr_parapedicular_ok = False  # a parapedicular route is offered at thoracic levels
         for k in AIM_FIELDS:
             s[f"pr_{k}"] = 0.0
         s.pr_planned = {}
@@ -181,6 +183,17 @@ class PracticePanel:
         self.practice.set_side(side)
         self._publish(images=True, camera=True)
 
+    def practice_route(self, route: Any) -> None:
+        """Plan ``"transpedicular"`` or (thoracic levels) ``"parapedicular"`` before going in."""
+        from vp3d.practice import ROUTES
+
+        if route not in ROUTES:
+            raise ValueError(f"route must be one of {', '.join(ROUTES)}, got {str(route)[:40]!r}")
+        try:
+            self.practice.set_route(route)
+        finally:
+            self._publish()  # the page's choice goes back to the engine's route if refused
+
     def practice_carm(self, view: Any, field: Any, value: Any) -> None:
         if view not in ("ap", "lateral"):
             raise ValueError(f"C-arm view must be 'ap' or 'lateral', got {str(view)[:40]!r}")
@@ -244,6 +257,8 @@ class PracticePanel:
         bone = p.bone_entry_depth_mm()
         with s:
             s.pr_side = p.side
+            s.pr_route = p.route
+            s.pr_parapedicular_ok = p.level in engine.PARAPEDICULAR_LEVELS
             for k in AIM_FIELDS:
                 s[f"pr_{k}"] = round(float(getattr(p.aim, k)), 1)
             s.pr_planned = {k: round(float(getattr(planned, k)), 1) for k in AIM_FIELDS}
@@ -358,11 +373,16 @@ def _feedback(p: Any, report: Any) -> tuple[list[dict], str]:
     if anterior is not None and anterior():
         alert = ("The tip is through the front wall of the vertebral body: the aorta and the vena "
                  "cava lie in front of it. Withdraw into the body.")
+    elif report.breach == "lateral" and getattr(p, "route", "") == "parapedicular":
+        lines.append({"text": "Lateral to the pedicle, as planned for the parapedicular route", "kind": "info"})
     elif report.breach:
         alert = (f"{report.breach.capitalize()} pedicle wall breached "
                  f"({-report.wall_clearance_mm:.1f} mm through the cortex)")
         if report.breach == "medial":
             alert += ": the spinal canal is next. Withdraw and re-aim."
+        elif report.breach == "lateral" and p.level.startswith("T"):
+            alert += (": the pleura and the segmental artery lie beside a thoracic pedicle. "
+                      "Withdraw and re-aim, or plan a parapedicular route.")
         else:
             alert += ". Withdraw and re-aim."
     elif report.medial_line_crossed_early:
@@ -371,8 +391,14 @@ def _feedback(p: Any, report: Any) -> tuple[list[dict], str]:
     if p.cement_ml > 0:
         leaks = [leak for leak in p.leaks() if leak.volume_ml >= 0.01]
         lines.append({"text": f"Cement {p.cement_ml:.1f} mL", "kind": "info"})
+        veins = [leak for leak in leaks if leak.kind in ("venous", "venous/paravertebral")]
         for leak in leaks:
-            lines.append({"text": f"Leak ({leak.kind}): {leak.volume_ml:.2f} mL", "kind": "warning"})
+            lines.append({"text": f"Leak ({leak.kind}, Yeom type {leak.yeom_type}): {leak.volume_ml:.2f} mL",
+                          "kind": "warning"})
+        if veins and not alert:
+            types = "/".join(sorted({leak.yeom_type for leak in veins}))
+            alert = (f"Cement is in a vein (Yeom type {types}): stop or pause the injection. Resume only "
+                     "once it has thickened, or reposition the needle.")
         if not leaks:
             lines.append({"text": "No cement leak", "kind": "good"})
     lines.append({"text": f"Fluoroscopy images taken: {p.shots}", "kind": "info"})

@@ -34,6 +34,16 @@ def controls() -> None:
                 v3.VBtn(f"{side.capitalize()} pedicle", value=side, id=f"vp3d-pr-side-{side}",
                         __properties=[("aria_pressed", "aria-pressed")],
                         aria_pressed=(f"pr_side === '{side}' ? 'true' : 'false'",))
+        with v3.VBtnToggle(v_if="pr_parapedicular_ok", model_value=("pr_route",), mandatory=True,
+                           density="compact", color="primary", divided=True, variant="outlined",
+                           id="vp3d-pr-route", update_modelValue="trigger('practice_route', [$event])",
+                           disabled=(BUSY + " || pr_entry_locked",),
+                           __properties=[("aria_label", "aria-label")], aria_label="Planned route"):
+            for route, label in (("transpedicular", "Through the pedicle"),
+                                 ("parapedicular", "Beside it (parapedicular)")):
+                v3.VBtn(label, value=route, id=f"vp3d-pr-route-{route}",
+                        __properties=[("aria_pressed", "aria-pressed")],
+                        aria_pressed=(f"pr_route === '{route}' ? 'true' : 'false'",))
         html.Div("{{ pr_cement_ml > 0 ? 'Cement is in: the needle stays. Start over to practise again.'"
                  " : pr_locked ? 'Withdraw the needle out of the bone to change its angle.'"
                  " : 'Withdraw the needle fully to move the skin entry or change side.' }}",
@@ -139,9 +149,13 @@ def guidance() -> None:
                     "under fluoroscopy in two planes, AP and lateral.\u00b9")
             html.Li("On AP the tip must stay lateral to the inner edge of the pedicle's oval until, "
                     "on lateral, it has passed the back wall of the vertebral body.\u00b9")
-            html.Li("Stop in the anterior part of the body, then inject in 0.5 mL steps and watch "
-                    "for cement leaving the bone. About 2 mL restored strength and about 4 mL "
-                    "stiffness in cadaveric thoracolumbar vertebrae.\u00b2")
+            html.Li("At thoracic levels you may plan a parapedicular route, beside the pedicle by the "
+                    "rib head, before the needle goes in; otherwise leaving the pedicle laterally is a "
+                    "breach (pleura, segmental artery).\u00b3")
+            html.Li("Stop in the anterior third of the body, then inject in 0.5 mL steps. Stop or pause "
+                    "when cement enters a vein or the disc, or nears the back quarter of the body.\u00b3 "
+                    "About 2 mL restored strength in cadaveric vertebrae; stiffness took 4 mL at "
+                    "thoracic and thoracolumbar levels, 6 mL at lumbar ones.\u00b2")
             html.Li("Each new image counts, as fluoroscopy time and dose would: through soft tissue, "
                     "longer steps checked on one view save images; in bone, check both.")
         with html.Div(classes="vp3d-sources"):
@@ -149,6 +163,8 @@ def guidance() -> None:
             with html.Ol():
                 html.Li("Mathis et al., AJNR Am J Neuroradiol 2001;22(2):373-381.")
                 html.Li("Belkoff et al., Spine 2001;26(14):1537-1541.")
+                html.Li("Tsoumakidou et al. (CIRSE guidelines), Cardiovasc Intervent Radiol "
+                        "2017;40(3):331-342.")
 
 
 def images() -> None:
