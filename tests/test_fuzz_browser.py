@@ -16,6 +16,11 @@ import urllib.request
 import pytest
 
 from tests.test_browser import open_page, step_counter, wait_for
+from vp3d.storyboard import load_named_scene
+
+_STORY = load_named_scene("vertebroplasty")  # the default scene the pages open on
+STEPS = len(_STORY.steps)
+CEMENT_STEP = _STORY.ids.index("cement")  # 0-based
 
 pytestmark = pytest.mark.browser
 
@@ -133,7 +138,7 @@ def _session_goes_on(page, server_url: str) -> None:
     wait_for(lambda: page.locator("#vp3d-building").count() == 0, 90, "any rebuild to finish")
     wait_for(lambda: step_counter(page)[0] == 1, 15, "the session to be back at step 1")
     page.locator("#vp3d-next").click()
-    wait_for(lambda: step_counter(page) == (2, 11), 15, "Next step to advance to step 2 of 11")
+    wait_for(lambda: step_counter(page) == (2, STEPS), 15, f"Next step to advance to step 2 of {STEPS}")
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +195,7 @@ def test_unknown_keys_and_triggers_leave_the_session_running(fuzz_page, vp3d_ser
 def _fresh_page_starts_at_step_one(browser, server_url: str) -> None:
     record = open_page(browser, server_url)
     try:
-        assert step_counter(record.page) == (1, 11)
+        assert step_counter(record.page) == (1, STEPS)
         assert record.page.locator("#vp3d-error").count() == 0
         record.page.locator("#vp3d-next").click()
         wait_for(lambda: step_counter(record.page)[0] == 2, 15, "Next step on the new page")
@@ -199,14 +204,14 @@ def _fresh_page_starts_at_step_one(browser, server_url: str) -> None:
         record.close()
 
 
-@pytest.mark.parametrize("step", [0, 7], ids=["mid-animation", "mid-injection"])
+@pytest.mark.parametrize("step", [0, CEMENT_STEP], ids=["mid-animation", "mid-injection"])
 def test_closing_a_tab_while_playing_leaves_the_server_healthy(chromium_browser, vp3d_server, step):
     record = open_page(chromium_browser, vp3d_server + f"?step={step + 1}")
     page = record.page
     wait_for(lambda: step_counter(page)[0] == step + 1, 15, f"step {step + 1}")
     page.locator("#vp3d-play").click()
     wait_for(lambda: page.evaluate("window.trame.state.get('playing')") is True, 10, "playing")
-    if step == 7:  # the cement step: wait until cement is flowing, then close
+    if step == CEMENT_STEP:  # the cement step: wait until cement is flowing, then close
         wait_for(lambda: page.locator("#vp3d-ml-box").count() > 0, 15, "the cement volume box")
     record.close()  # at once, while the server is animating this session
     time.sleep(1.0)  # a few animation ticks for a session without a page

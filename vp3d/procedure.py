@@ -19,7 +19,9 @@ from vp3d.morphometry import check_level
 from vp3d.needle import Needle, plan_trajectory
 
 #: Cement volumes shown: a typical osteoporotic fill and an overfill (Belkoff et al., Spine
-#: 2001;26:1537-1541: 2-4 mL restores strength; more mainly raises the leak risk).
+#: 2001;26:1537-1541: 2 mL restored strength in every region, stiffness 4 mL at thoracic and
+#: thoracolumbar and 6 mL at lumbar levels, vp3d.cement.targets; larger fills gave no better
+#: pain relief, Kaufmann et al., AJNR 2006, and mainly raise the leak risk).
 TYPICAL_ML = 3.0
 OVERFILL_ML = 8.0
 
