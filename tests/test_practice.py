@@ -429,3 +429,47 @@ def test_stopping_at_a_leak_is_acceptable_below_two_ml(model):
     q.inject(1.0)
     item = q.score().item("cement volume")
     assert item.verdict == "needs work" and "a leak appeared at 0.5 mL" in item.advice
+
+
+def _walk(p: Practice, step_mm: float, to_mm: float) -> list[tuple[float, str, str]]:
+    """Advance in ``step_mm`` steps to ``to_mm``: (depth, tissue at the tip, alert) after each."""
+    from vp3d.app.practice_panel import _feedback
+
+    out = []
+    while p.depth_mm + step_mm <= to_mm + 1e-9:
+        report = p.advance(step_mm)
+        out.append((p.depth_mm, p.tip_tissue(), _feedback(p, report)[1]))
+    return out
+
+
+def test_the_needle_passes_skin_fat_muscle_then_bone(model):
+    p = Practice(model)
+    seen = []
+    for _, tissue, _ in _walk(p, 1.0, p.trajectory().target_depth_mm):
+        if not seen or seen[-1] != tissue:
+            seen.append(tissue)
+    assert seen[:4] == ["skin", "fat", "muscle", "cortical bone"], seen
+    assert seen[-1] in ("trabecular bone", "fracture cleft")
+
+
+def test_a_lateral_thoracic_breach_into_the_lung_is_reported(thoracic_model):
+    p = Practice(thoracic_model)
+    p.set_aim(medial_deg=p.aim.medial_deg - 25.0)
+    walk = _walk(p, 5.0, 110.0)
+    lung = [(d, a) for d, tissue, a in walk if tissue == "lung, through the pleura"]
+    assert lung, walk
+    assert all("pleura" in a and "pneumothorax" in a for _, a in lung)
+
+
+def test_every_structure_the_tip_enters_raises_its_own_alert(thoracic_model):
+    """Aimed 60 degrees medially and pushed 10 mm at a time to 140 mm: the medial pedicle wall,
+    then the far pedicle, then the lung, each with its own words; none is silent."""
+    p = Practice(thoracic_model)
+    p.set_aim(medial_deg=60.0)
+    walk = _walk(p, 10.0, 140.0)
+    alerts = [a for _, _, a in walk]
+    assert any(a.startswith("Medial pedicle wall breached") or a.startswith("On AP the tip is medial")
+               for a in alerts)
+    assert any("into the lung" in a for a in alerts)
+    first = next(i for i, a in enumerate(alerts) if a)
+    assert all(alerts[first:]), walk  # once in trouble, every further step says where the tip is

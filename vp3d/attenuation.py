@@ -78,4 +78,22 @@ def label_mu_per_mm(bone_quality: str = "normal") -> dict[Label, float]:
         Label.CANAL: mu_per_mm("csf"),
         Label.VEIN: mu_per_mm("soft_tissue"),  # blood ~ soft tissue at 60 keV
         Label.CLEFT: mu_per_mm("soft_tissue"),  # fluid-filled fracture gap
+        Label.SKIN: mu_per_mm("soft_tissue"),
+        Label.MUSCLE: mu_per_mm("muscle"),
+        Label.LUNG: mu_per_mm("lung_inflated"),
+        Label.TRUNK_BONE: trunk_bone_mu_per_mm(),
+        Label.BLOOD: mu_per_mm("soft_tissue"),  # blood ~ soft tissue at 60 keV
+        Label.ORGAN: mu_per_mm("soft_tissue"),
+        Label.GAS: mu_per_mm("air"),
     }
+
+
+#: Share of bone tissue in a rib, the sacrum or an iliac wing seen by an X-ray: a thin cortex
+#: (about 1-2 mm) around marrow (Gray's Anatomy, 41st ed. 2016); a teaching approximation.
+TRUNK_BONE_FRACTION = 0.35
+
+
+def trunk_bone_mu_per_mm() -> float:
+    """Ribs, sacrum and iliac wings: bone tissue and red marrow mixed, as trabecular bone is."""
+    f = TRUNK_BONE_FRACTION
+    return f * mu_per_mm("cortical_bone") + (1.0 - f) * mu_per_mm("red_marrow")

@@ -180,7 +180,10 @@ PARAPEDICULAR_LEVELS = tuple(f"T{i}" for i in range(1, 13))
 _TISSUE = {Label.AIR: "air (outside the patient)", Label.SOFT_TISSUE: "soft tissue", Label.FAT: "fat",
            Label.CORTICAL_BONE: "cortical bone", Label.TRABECULAR_BONE: "trabecular bone",
            Label.DISC: "intervertebral disc", Label.CANAL: "spinal canal", Label.VEIN: "basivertebral vein",
-           Label.CLEFT: "fracture cleft"}
+           Label.CLEFT: "fracture cleft", Label.SKIN: "skin", Label.MUSCLE: "muscle",
+           Label.LUNG: "lung, through the pleura", Label.TRUNK_BONE: "rib or pelvic bone",
+           Label.BLOOD: "a great vessel (aorta or vena cava) or the heart",
+           Label.ORGAN: "an organ (liver, kidney or bowel)", Label.GAS: "gas in the bowel"}
 _AIM_FIELDS = ("entry_lateral_mm", "entry_cranial_mm", "medial_deg", "caudal_deg")
 
 
@@ -528,13 +531,23 @@ class Practice:
         """:func:`vp3d.needle.assess` of the needle now (walls, breach, medial-line rule, target)."""
         return assess(self._spine, self.needle())
 
+    def tip_label(self) -> Label | None:
+        """The tissue label at the needle tip (the fine box, else the trunk around it), or None."""
+        tip = self.needle().tip_mm
+        for vol in (self._volume, self._volume.surround):
+            if vol is None or vol.labels is None:
+                continue
+            idx = np.round((tip - vol.origin_mm) / vol.spacing_mm).astype(int)
+            if np.all(idx >= 0) and np.all(idx < np.array(vol.shape)):
+                return Label(int(vol.labels[tuple(idx)]))
+        return None
+
     def tip_tissue(self) -> str:
         """The tissue at the needle tip, in words, from the volume's labels."""
-        vol = self._volume
-        idx = np.round((self.needle().tip_mm - vol.origin_mm) / vol.spacing_mm).astype(int)
-        if np.any(idx < 0) or np.any(idx >= np.array(vol.shape)):
+        label = self.tip_label()
+        if label is None:
             return "outside the imaged box"
-        return _TISSUE.get(Label(int(vol.labels[tuple(idx)])), "unknown tissue")
+        return _TISSUE.get(label, "unknown tissue")
 
     def tip_depth_fraction(self) -> float:
         """Tip position front-to-back in the level's body: 0 posterior wall, 1 anterior wall."""

@@ -25,6 +25,13 @@ class Label(IntEnum):
     CANAL = 6
     VEIN = 7  # basivertebral vein entering the posterior wall: a route for cement leaks
     CLEFT = 8  # fracture cleft / broken cortex: no longer a barrier to cement
+    SKIN = 9
+    MUSCLE = 10  # paraspinal muscles (erector spinae) and psoas
+    LUNG = 11  # air-filled lung behind the pleura
+    TRUNK_BONE = 12  # ribs, sacrum and iliac wings (thin cortex around marrow)
+    BLOOD = 13  # aorta, inferior vena cava and heart
+    ORGAN = 14  # liver, kidneys, stomach and bowel wall
+    GAS = 15  # gas in the stomach and bowel
 
 
 @dataclass

@@ -18,6 +18,7 @@ from scipy import ndimage
 from vp3d import attenuation
 from vp3d.anatomy.alignment import disc_frame, lower_in_upper
 from vp3d.anatomy.body import VertebralBody
+from vp3d.anatomy.trunk import Trunk
 from vp3d.anatomy.vertebra import (
     SIDES,
     Joint,
@@ -37,6 +38,8 @@ from vp3d.volume import Label, Volume
 CORTICAL_SHELL_MM = 1.0
 #: Subcutaneous fat under the skin of the back, mm (lumbar: typically 10-25 mm on CT).
 SUBCUTANEOUS_FAT_MM = 15.0
+#: Skin thickness over the back, mm (data/body.csv: skin_mm).
+SKIN_MM = 2.0
 #: Skin of the back to the spinous-process tips, mm.
 SKIN_TO_SPINOUS_MM = 30.0
 #: Gap left between a disc and the endplates so their surfaces never coincide on screen.
@@ -221,6 +224,10 @@ class TorsoShape(Shape):
         qa, qb = d2 + r, dz + r
         return np.hypot(np.maximum(qa, 0), np.maximum(qb, 0)) + np.minimum(np.maximum(qa, qb), 0) - r
 
+    def back_y(self, z):
+        """y of the skin of the back on the midline at height ``z``."""
+        return np.interp(z, self.z_mm, self.back_y_mm)
+
     def back_surface_y(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
         """y of the skin of the back at (x, z), within the torso's straight part."""
         b = self.depth_mm / 2
@@ -279,6 +286,8 @@ class Spine:
         grid = Grid(grid.origin_mm, grid.spacing_mm, shape)
         labels = np.full(grid.shape, Label.AIR, dtype=np.uint8)
         _paint_torso(labels, grid, self.skin.shape)
+        trunk = Trunk(self.skin.shape)
+        trunk.paint_grid(labels, grid.axis(0), grid.axis(1), grid.axis(2))
         for part in [self.cord, *self.discs]:
             _paint(labels, grid, part, lambda d: d < 0, Label.DISC if part.kind == "disc" else Label.CANAL)
         for v in self.vertebrae.values():
@@ -290,7 +299,7 @@ class Spine:
         for v in self.vertebrae.values():
             if v.deformation is not None:
                 _compact(mu, labels, grid, v, mu_of)
-        surround = _surround(self.skin.shape, grid, mu_of)
+        surround = _surround(self.skin.shape, grid, mu_of, trunk)
         return Volume(mu, spacing_mm, np.array(grid.origin_mm), labels, surround=surround)
 
 
@@ -298,8 +307,9 @@ class Spine:
 SURROUND_SPACING_MM = 2.0
 
 
-def _surround(torso: TorsoShape, fine: Grid, mu_of) -> Volume:
-    """The rest of the trunk at 2 mm (soft tissue, fat under the back, air), zero in the box.
+def _surround(torso: TorsoShape, fine: Grid, mu_of, trunk: Trunk) -> Volume:
+    """The rest of the trunk at 2 mm (skin, fat under the back, the trunk's organs, ribs,
+    lungs and pelvis, air), zero in the box.
 
     Lateral and oblique rays cross 30 cm of trunk; without it they would see only the box.
     """
@@ -325,9 +335,12 @@ def _surround(torso: TorsoShape, fine: Grid, mu_of) -> Volume:
         sl[d < 0] = Label.SOFT_TISSUE
         back = np.interp(z, torso.z_mm, torso.back_y_mm)
         sl[(d < 0) & (d > -SUBCUTANEOUS_FAT_MM) & (Y < back + 40.0)] = Label.FAT
-    mu = np.zeros(grid.shape, np.float32)
-    for lab in (Label.SOFT_TISSUE, Label.FAT, Label.AIR):
-        mu[labels == lab] = mu_of[lab]
+        sl[(d < 0) & (d > -SKIN_MM)] = Label.SKIN
+    trunk.paint(labels, xs, ys, zs)
+    lut = np.zeros(256, dtype=np.float32)
+    for lab, mu_lab in mu_of.items():
+        lut[int(lab)] = mu_lab
+    mu = lut[labels]
     # Leave the fine box to the fine volume: exactly the coarse voxels that tile it.
     mu[tuple(slice(int(a), int(a + n)) for a, n in zip(n_lo, inner))] = 0.0
     return Volume(mu, float(step), np.array(grid.origin_mm), labels)
@@ -426,6 +439,8 @@ def _paint_torso(labels, grid, torso: TorsoShape):
     labels[np.broadcast_to(y < back, labels.shape)] = Label.AIR
     fat = (y >= back) & (y < back + SUBCUTANEOUS_FAT_MM)
     labels[np.broadcast_to(fat, labels.shape)] = Label.FAT
+    skin = (y >= back) & (y < back + SKIN_MM)
+    labels[np.broadcast_to(skin, labels.shape)] = Label.SKIN
 
 
 def build_spine(top: str = "T10", bottom: str = "L5",

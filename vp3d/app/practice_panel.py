@@ -353,6 +353,24 @@ def practice_camera(side: str):
     return Camera(position_mm=(sign * 300.0, -190.0, 150.0), focal_mm=(0.0, -30.0, 0.0), up=(0.0, 0.0, 1.0))
 
 
+def _danger_words() -> dict:
+    from vp3d.volume import Label
+
+    return {
+        Label.CANAL: "The tip is in the spinal canal, beside the spinal cord and nerves. Withdraw at once.",
+        Label.LUNG: "The tip is through the pleura into the lung: risk of a collapsed lung (pneumothorax). "
+                    "Withdraw.",
+        Label.BLOOD: "The tip is in the aorta, the vena cava or the heart. Withdraw at once.",
+        Label.DISC: "The tip is in the intervertebral disc, past the end plate. Withdraw into the body.",
+        Label.ORGAN: "The tip is in an organ in front of the spine (liver, kidney or bowel). Withdraw.",
+        Label.GAS: "The tip is in the bowel. Withdraw.",
+    }
+
+
+#: An alert for each structure the tip must never enter, in plain words.
+_TIP_DANGER = _danger_words()
+
+
 def _feedback(p: Any, report: Any) -> tuple[list[dict], str]:
     """Lines for the readout panel (``{"text", "kind"}``) and the breach alert, if any."""
     lines = [{"text": f"Depth {p.depth_mm:.0f} mm of {p.trajectory().target_depth_mm:.0f} mm to the target",
@@ -369,8 +387,12 @@ def _feedback(p: Any, report: Any) -> tuple[list[dict], str]:
             kind = "good" if report.wall_clearance_mm > 1.0 else "warning"
             if report.breach is None:
                 lines.append({"text": f"Pedicle wall clearance {report.wall_clearance_mm:.1f} mm", "kind": kind})
+    tip_label = getattr(p, "tip_label", None)
+    danger = _TIP_DANGER.get(tip_label()) if tip_label is not None and p.depth_mm > 0 else None
     anterior = getattr(p, "anterior_breach", None)
-    if anterior is not None and anterior():
+    if danger:
+        alert = danger
+    elif anterior is not None and anterior():
         alert = ("The tip is through the front wall of the vertebral body: the aorta and the vena "
                  "cava lie in front of it. Withdraw into the body.")
     elif report.breach == "lateral" and getattr(p, "route", "") == "parapedicular":

@@ -240,6 +240,10 @@ class _Box:
         lut[Label.SOFT_TISSUE] = _SOFT
         lut[Label.FAT] = _SOFT
         lut[Label.CANAL] = _SOFT
+        # Paravertebral cement spreads through muscle and loose tissue as through soft tissue;
+        # lung, gas, other bones, vessels' lumen and skin stay closed to it (blocked).
+        lut[Label.MUSCLE] = _SOFT
+        lut[Label.ORGAN] = _SOFT
         lut[Label.CORTICAL_BONE] = _CORTEX
         cls[...] = lut[self.labels]
         # A blocked rind: a neighbour step from any open voxel never leaves the box.

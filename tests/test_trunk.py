@@ -1,0 +1,115 @@
+"""The body around the spine: ribs, lungs, organs, great vessels, muscles and pelvis are in the
+density volume where anatomy puts them, show on fluoroscopy, and the needle names them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vp3d import attenuation
+from vp3d.anatomy import build_spine
+from vp3d.anatomy.trunk import Trunk, body_table
+from vp3d.fluoro import CArm, Fluoroscope
+from vp3d.volume import Label
+
+
+def _label_at(volume, point) -> Label:
+    """Label at a patient point: the fine box if it holds the point, else the trunk around it."""
+    for vol in (volume, volume.surround):
+        idx = np.round((np.asarray(point, float) - vol.origin_mm) / vol.spacing_mm).astype(int)
+        if np.all(idx >= 0) and np.all(idx < np.array(vol.shape)):
+            return Label(int(vol.labels[tuple(idx)]))
+    raise AssertionError(f"{point} is outside the volume")
+
+
+@pytest.fixture(scope="module")
+def thorax():
+    spine = build_spine("T7", "T9")
+    return spine, Trunk(spine.skin.shape), spine.density_volume(spacing_mm=1.5)
+
+
+@pytest.fixture(scope="module")
+def abdomen():
+    spine = build_spine("T12", "L2")
+    return spine, Trunk(spine.skin.shape), spine.density_volume(spacing_mm=1.5)
+
+
+@pytest.fixture(scope="module")
+def pelvis():
+    spine = build_spine("L4", "L5")
+    return spine, Trunk(spine.skin.shape), spine.density_volume(spacing_mm=1.5)
+
+
+def test_every_body_figure_has_a_source():
+    table = body_table()
+    assert len(table) >= 30
+    for name, (value, unit, source) in table.items():
+        assert value and unit and len(source) > 20, name
+        assert "?" not in source, name
+
+
+def test_lungs_heart_aorta_and_ribs_in_the_thorax(thorax):
+    spine, trunk, vol = thorax
+    z8, yc = trunk.z["T8"], float(trunk.centre_y(trunk.z["T8"]))
+    for side in (1.0, -1.0):
+        assert _label_at(vol, (side * 80.0, yc + 30.0, z8)) == Label.LUNG
+    lung = vol.surround.mu_per_mm[(vol.surround.labels == Label.LUNG) & (vol.surround.mu_per_mm > 0)]
+    assert lung.size and np.allclose(lung, attenuation.mu_per_mm("lung_inflated"))
+    assert attenuation.mu_per_mm("lung_inflated") < 0.3 * attenuation.mu_per_mm("soft_tissue")  # 0.26 g/cm3
+    # The descending thoracic aorta to the left of the bodies, the heart in front.
+    hw, hd = float(trunk.half_width(z8)), float(trunk.half_depth(z8))
+    assert _label_at(vol, (-(hw + 2.0), yc + 0.55 * hd, z8)) == Label.BLOOD
+    assert _label_at(vol, (-20.0, yc + hd + 70.0, trunk.z["T8"])) == Label.BLOOD
+    # Twelve pairs of ribs; each T8 rib runs from beside the body out past the transverse process.
+    assert len(trunk.ribs) == 12 * 2 * 14
+    mid = trunk.ribs[7 * 2 * 14 + 3]  # T8, right side, a segment beyond the tubercle
+    point = 0.5 * (mid.a + mid.b)
+    assert _label_at(vol, point) == Label.TRUNK_BONE
+
+
+def test_organs_vessels_and_muscles_in_the_abdomen(abdomen):
+    spine, trunk, vol = abdomen
+    z1, z2 = trunk.z["L1"], trunk.z["L2"]
+    yc = float(trunk.centre_y(z1))
+    kx = float(body_table()["kidney_center_x_mm"][0])
+    assert _label_at(vol, (-kx, yc - 5.0, z1)) == Label.ORGAN  # left kidney at L1
+    assert _label_at(vol, (-kx - 27.0 - 6.0, yc - 5.0, z1)) == Label.FAT  # in its perirenal fat
+    y_ant = float(trunk.centre_y(z2) + trunk.half_depth(z2))
+    assert _label_at(vol, (-12.0, y_ant + 12.0, z2)) == Label.BLOOD  # abdominal aorta, left
+    assert _label_at(vol, (22.0, y_ant + 15.0, z2)) == Label.BLOOD  # inferior vena cava, right
+    hw = float(trunk.half_width(z2))
+    assert _label_at(vol, (hw + 10.0, float(trunk.centre_y(z2)), z2)) == Label.MUSCLE  # psoas
+    assert _label_at(vol, (35.0, float(trunk.centre_y(z1)) - 45.0, z1)) == Label.MUSCLE  # erector spinae
+    assert _label_at(vol, (60.0, yc + 60.0, trunk.z["T12"] + 40.0)) in (Label.ORGAN, Label.LUNG)  # liver / lung base
+    assert (vol.surround.labels == Label.GAS).any()  # bowel gas, reproducible
+    again = build_spine("T12", "L2").density_volume(spacing_mm=1.5)
+    assert np.array_equal(again.surround.labels == Label.GAS, vol.surround.labels == Label.GAS)
+
+
+def test_sacrum_and_iliac_crests_at_the_lumbosacral_levels(pelvis):
+    spine, trunk, vol = pelvis
+    s = trunk.sacrum
+    assert _label_at(vol, s["top"] + 20.0 * s["down"]) == Label.TRUNK_BONE  # S1 below L5
+    crest = trunk.disc_z("L4", "L5")
+    yc = float(trunk.centre_y(crest))
+    hits = [_label_at(vol, (x, y, crest - 25.0)) == Label.TRUNK_BONE
+            for x in np.arange(60.0, 115.0, 1.5) for y in np.arange(yc - 30.0, yc + 60.0, 1.5)]
+    assert any(hits)  # an iliac wing beside L5, below a crest at the L4-L5 level
+    above = [_label_at(vol, (x, y, crest + 15.0)) == Label.TRUNK_BONE
+             for x in np.arange(60.0, 115.0, 3.0) for y in np.arange(yc - 30.0, yc + 60.0, 3.0)]
+    assert not any(above)
+    # No body structure above the diaphragm here, none in the lumbar box.
+    assert not (vol.labels == Label.LUNG).any()
+
+
+def test_lung_fields_pass_more_x_rays_than_the_abdomen(thorax, abdomen):
+    """AP line integrals beside the spine: lower through the lungs at T8 than through the
+    abdomen at L1 (the display shows air-filled lung bright, as the C-arm shows bone dark)."""
+    sums = {}
+    for name, (spine, trunk, vol) in {"T8": thorax, "L1": abdomen}.items():
+        centre = spine.vertebrae[name].transform[:3, 3]
+        carm = CArm.ap(centre, rows=96, cols=96)
+        lines = Fluoroscope(vol).anatomy_line_integrals(carm)
+        band = lines[36:60, :]
+        sums[name] = np.mean(np.concatenate([band[:, 8:20], band[:, -20:-8]], axis=1))
+    assert sums["T8"] < 0.8 * sums["L1"], sums
