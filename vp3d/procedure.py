@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vp3d.anatomy import LEVELS, build_spine
-from vp3d.cement import simulate_injection
+from vp3d.cement import simulate_up_to
 from vp3d.fluoro import CArm, Fluoroscope, Radiograph
 from vp3d.fracture import Fracture, fracture_spine
 from vp3d.morphometry import check_level
@@ -55,7 +55,8 @@ def procedure_frames(level: str = "L1", grade: int = 2, kind: str = "wedge", *,
     trajectories = [plan_trajectory(broken, level, side) for side in ("right", "left")]
     at_target = [Needle(t, t.target_depth_mm) for t in trajectories]
     half_way = [Needle(t, (t.pedicle_entry_depth_mm + t.target_depth_mm) / 2) for t in trajectories]
-    cement = simulate_injection(broken_vol, at_target, OVERFILL_ML)
+    cement = simulate_up_to(broken_vol, at_target, OVERFILL_ML)  # a small body holds less
+    full_ml = min(OVERFILL_ML, cement.total_ml)
 
     scopes = {id(intact_vol): Fluoroscope(intact_vol), id(broken_vol): Fluoroscope(broken_vol)}
 
@@ -74,8 +75,8 @@ def procedure_frames(level: str = "L1", grade: int = 2, kind: str = "wedge", *,
         ("Needles half-way through the pedicles", shot(broken_vol, half_way)),
         ("Needle tips in the anterior third", shot(broken_vol, at_target)),
         (f"{TYPICAL_ML:g} mL cement", shot(broken_vol, at_target, TYPICAL_ML)),
-        (f"{OVERFILL_ML:g} mL cement" + _leak_note(cement, OVERFILL_ML),
-         shot(broken_vol, at_target, OVERFILL_ML)),
+        (f"{full_ml:g} mL cement" + ("" if full_ml >= OVERFILL_ML else " (all this body and its leak routes hold)")
+         + _leak_note(cement, full_ml), shot(broken_vol, at_target, full_ml)),
     ):
         frames.append(Frame(caption, images["ap"], images["lateral"]))
     return frames
