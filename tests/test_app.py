@@ -490,3 +490,20 @@ def test_cement_in_a_vein_raises_stop_or_pause():
     assert not app.state.error_message
     assert "stop or pause the injection" in app.state.pr_alert and "Yeom type" in app.state.pr_alert
     assert any("Yeom type" in line["text"] for line in app.state.pr_feedback)
+
+
+def test_students_can_show_the_body_around_the_spine():
+    app = make_app(audience="student")
+    assert app.scene3d.groups["lung"] == "lungs" and app.scene3d.groups["rib"] == "ribs"
+    app.go_step(1)  # a step that keeps the body hidden
+    assert not app.state.error_message
+    hidden = {n: a.GetVisibility() for n, a in app.scene3d.actors.items() if n in ("lung", "organ", "vessel")}
+    assert hidden and not any(hidden.values()), hidden
+    with app.state:
+        app.state.show_body = True
+    shown = {n: a.GetVisibility() for n, a in app.scene3d.actors.items() if n in ("lung", "organ", "vessel")}
+    assert all(shown.values()), shown
+    assert app.scene3d.actors["lung"].GetProperty().GetOpacity() < 0.5  # faint, never hiding the spine
+    with app.state:
+        app.state.show_body = "yes"
+    assert "on or off" in app.state.error_message and app.state.show_body is False

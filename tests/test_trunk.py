@@ -113,3 +113,19 @@ def test_lung_fields_pass_more_x_rays_than_the_abdomen(thorax, abdomen):
         band = lines[36:60, :]
         sums[name] = np.mean(np.concatenate([band[:, 8:20], band[:, -20:-8]], axis=1))
     assert sums["T8"] < 0.8 * sums["L1"], sums
+
+
+def test_trunk_meshes_are_closed_and_where_the_body_is():
+    from vp3d.anatomy.trunk import MESH_KINDS, trunk_meshes
+    from vp3d.meshing import is_closed_manifold
+
+    spine = build_spine("T10", "L5")
+    trunk = Trunk(spine.skin.shape)
+    meshes = trunk_meshes(spine.skin.shape)
+    assert set(meshes) == set(MESH_KINDS)
+    for kind, mesh in meshes.items():
+        assert mesh.n_cells > 100 and is_closed_manifold(mesh), kind
+    lung, ribs, pelvis = meshes["lung"].bounds, meshes["rib"].bounds, meshes["pelvis"].bounds
+    assert lung[4] > trunk.z["L1"] and lung[0] < -80 and lung[1] > 80  # both lungs, above L1
+    assert ribs[1] - ribs[0] > 200 and ribs[4] > trunk.z["L4"]  # the cage, wide, above L4
+    assert pelvis[4] < trunk.z["L5"] - 30 and pelvis[5] < trunk.z["L3"]  # below L5, crests under L3

@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--highlight", default=None)
     r.add_argument("--view", choices=VIEWS, default="lateral")
     r.add_argument("--bones-only", action="store_true", help="vertebrae only (no discs, sac)")
+    r.add_argument("--body", action="store_true",
+                   help="also the body around the spine, faint (ribs, pelvis, lungs, organs)")
     r.add_argument("--skin", action="store_true", help="show the skin, translucent")
     r.add_argument("--size", default="1200x900", help="WIDTHxHEIGHT in pixels")
     r.add_argument("--out", required=True, help="PNG file to write")
@@ -82,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.bones_only:
                 parts = [p for p in parts if p.kind == "vertebra"]
             render_scene(parts, args.out, view=args.view, highlight=args.highlight,
-                         size=(w, h), show_skin=args.skin)
+                         size=(w, h), show_skin=args.skin, show_body=args.body)
             print(args.out)
         elif args.command == "radiographs":
             from vp3d.procedure import contact_sheet, procedure_frames

@@ -24,7 +24,9 @@ PACKAGE_DIR = Path(__file__).parent
 DEFAULT_MESH_DIR = Path(os.environ.get("VP3D_MESH_DIR", PACKAGE_DIR.parent / "meshes"))
 
 #: Triangle budget per part kind for the browser (whole default scene <= 300 k triangles).
-TRIANGLES = {"vertebra": 13_000, "disc": 3_000, "nucleus": 800, "cord": 4_000, "skin": 3_000}
+TRIANGLES = {"vertebra": 13_000, "disc": 3_000, "nucleus": 800, "cord": 4_000, "skin": 3_000,
+             # The body around the spine is context: coarse surfaces keep the page light.
+             "rib": 7_000, "pelvis": 3_000, "lung": 2_500, "vessel": 2_000, "organ": 11_000}
 
 
 @dataclass
@@ -71,6 +73,14 @@ def build_scene_meshes(top: str = "T10", bottom: str = "L5",
         _write_vtp(pv.PolyData(mesh.points.astype("float32"), mesh.faces), out_dir / fname)
         index.append({"name": part.name, "kind": part.kind, "level": part.level, "file": fname})
         parts.append(ScenePart(part.name, part.kind, part.level, mesh))
+    from vp3d.anatomy.trunk import trunk_meshes
+
+    for kind, surface in trunk_meshes(spine.skin.shape).items():
+        mesh = decimate(surface, TRIANGLES[kind])
+        fname = f"{kind}.vtp"
+        _write_vtp(pv.PolyData(mesh.points.astype("float32"), mesh.faces), out_dir / fname)
+        index.append({"name": kind.replace("_", " "), "kind": kind, "level": None, "file": fname})
+        parts.append(ScenePart(kind.replace("_", " "), kind, None, mesh))
     (out_dir / "index.json").write_text(json.dumps(index, indent=1))
     _prune_stale(out_dir)
     return parts

@@ -26,12 +26,19 @@ COLORS = {
     "nucleus": "#5b8fb9",
     "cord": "#f1dd8a",
     "skin": "#d9b59a",
+    "rib": "#d8ccb0",
+    "pelvis": "#d8ccb0",
+    "lung": "#e8a3b4",
+    "vessel": "#c0504d",
+    "organ": "#a0684a",
 }
+#: The body around the spine (vp3d.anatomy.trunk): drawn faint, and only when asked for.
+BODY_KINDS = ("rib", "pelvis", "lung", "vessel", "organ")
 
 
 def render_scene(parts: list[ScenePart], out: str, *, view: str = "lateral",
                  highlight: str | None = None, size: tuple[int, int] = (1200, 900),
-                 show_skin: bool = False) -> str:
+                 show_skin: bool = False, show_body: bool = False) -> str:
     """Render ``parts`` from a named view into a PNG and return its path."""
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
@@ -39,10 +46,10 @@ def render_scene(parts: list[ScenePart], out: str, *, view: str = "lateral",
     plotter.set_background("#1f2a36", top="#3d5066")
     focus = []
     for p in parts:
-        if p.kind == "skin" and not show_skin:
+        if (p.kind == "skin" and not show_skin) or (p.kind in BODY_KINDS and not show_body):
             continue
         color = COLORS["highlight"] if p.name == highlight else COLORS[p.kind]
-        opacity = 0.18 if p.kind == "skin" else 1.0
+        opacity = 0.18 if p.kind == "skin" else 0.25 if p.kind in BODY_KINDS else 1.0
         plotter.add_mesh(p.mesh, color=color, smooth_shading=True, opacity=opacity,
                          specular=0.25, specular_power=20)
         if p.kind == "vertebra":

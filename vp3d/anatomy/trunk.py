@@ -234,14 +234,16 @@ class Trunk:
         """Liver (right) and stomach (left, gas in its fundus) under the domes."""
         z_dia = self._z_diaphragm(X, Y, yc, z_diaphragm)
         below = z < z_dia
-        # Liver (right) and stomach (left) under the domes.
-        liver = body & below & (z > z_dia - _num("liver_depth_mm")) & (X > -30.0) & (Y > yc - 20.0) \
-            & (np.abs(X) > hw + 25.0) | (body & below & (z > z_dia - _num("liver_depth_mm"))
-                                         & (X > -30.0) & (Y > y_ant + 25.0))
+        # Liver (right) and stomach (left) under the domes: rounded masses filling the dome.
+        depth = _num("liver_depth_mm")
+        top = z_diaphragm
+        liver = body & below & ((((X - 55.0) / 110.0) ** 2 + ((Y - (yc + 55.0)) / 85.0) ** 2
+                                 + ((z - (top - 0.45 * depth)) / (0.6 * depth)) ** 2) < 1.0) & (X > -45.0)
         sl[liver] = Label.ORGAN
-        stomach = body & below & (z > z_dia - 110.0) & (X < -35.0) & (Y > yc + 10.0) & (X > -130.0)
+        stomach = body & below & ((((X + 70.0) / 50.0) ** 2 + ((Y - (yc + 60.0)) / 45.0) ** 2
+                                   + ((z - (top - 70.0)) / 65.0) ** 2) < 1.0)
         sl[stomach] = Label.ORGAN
-        fundus_gas = stomach & (z > z_dia - 30.0) & (Y > yc + 40.0) & (X < -50.0) & (X > -100.0)
+        fundus_gas = stomach & (z > z_dia - 30.0) & (Y > yc + 40.0)
         sl[fundus_gas] = Label.GAS
         return below
 
@@ -343,7 +345,9 @@ class Trunk:
                 on_arc = (np.abs(r - 1.0) * min(rx, ry) < t) & (side * (X - cx) > 0) & (Y < cy)
                 theta = np.arctan2(-v, side * u)  # 0 at the ASIS side, pi/2 at the back
                 crest = z_crest - 45.0 * ((theta - 0.9) / 0.9) ** 2
-                sl[body & on_arc & (z < crest)] = Label.TRUNK_BONE
+                # The blade narrows down to the body of the ilium: its lower edge rises at both ends.
+                low = z_crest - 125.0 + 70.0 * ((theta - 0.9) / 0.9) ** 2
+                sl[body & on_arc & (z < crest) & (z > low)] = Label.TRUNK_BONE
 
 
 @lru_cache(maxsize=4)
@@ -357,3 +361,50 @@ def _tips(level: str) -> tuple[np.ndarray, np.ndarray]:
         if prim.part == "transverse":
             tips[prim.side] = np.asarray(prim.shape.b, float)
     return tips[0], tips[1]
+
+
+#: Mesh kinds of the trunk, the labels each is made of, and what the legend calls them.
+MESH_KINDS: dict[str, tuple[tuple[Label, ...], str]] = {
+    "rib": ((Label.TRUNK_BONE,), "Ribs"),
+    "pelvis": ((Label.TRUNK_BONE,), "Sacrum and pelvis"),
+    "lung": ((Label.LUNG,), "Lungs"),
+    "vessel": ((Label.BLOOD,), "Heart, aorta and vena cava"),
+    "organ": ((Label.ORGAN,), "Liver, stomach and kidneys"),
+}
+
+
+def trunk_meshes(torso, spacing_mm: float = 3.0) -> dict[str, "pv.PolyData"]:
+    """Closed surfaces of the trunk's structures (``MESH_KINDS``) inside ``torso``, patient mm.
+
+    The trunk is painted on a coarse grid padded with empty voxels, each kind's mask smoothed
+    by a one-voxel Gaussian and contoured at one half, so every surface is closed.
+    """
+    import pyvista as pv
+    from scipy import ndimage
+
+    lo, hi = torso.bounds()
+    lo, hi = np.asarray(lo) - 2 * spacing_mm, np.asarray(hi) + 2 * spacing_mm
+    xs, ys, zs = (np.arange(a, b + spacing_mm, spacing_mm) for a, b in zip(lo, hi))
+    X, Y, Z = np.meshgrid(xs, ys, zs, indexing="ij")
+    inside = torso.distance(np.stack([X, Y, Z], axis=-1)) < -3.0
+    labels = np.where(inside, Label.SOFT_TISSUE, Label.AIR).astype(np.uint8)
+    Trunk(torso).paint(labels, xs, ys, zs)
+    out = {}
+    z_split = Trunk(torso).z["L4"]  # ribs above, sacrum and iliac wings (crests at L4-L5) below
+    for kind, (wanted, _) in MESH_KINDS.items():
+        mask = np.isin(labels, wanted)
+        if kind == "rib":
+            mask &= (zs > z_split)[None, None, :]
+        elif kind == "pelvis":
+            mask &= (zs <= z_split)[None, None, :]
+        mask = mask.astype(np.float32)
+        if mask.sum() < 8:
+            continue
+        field = ndimage.gaussian_filter(mask, 1.0)
+        field[[0, -1], :, :] = field[:, [0, -1], :] = field[:, :, [0, -1]] = 0.0
+        grid = pv.ImageData(dimensions=field.shape, spacing=(spacing_mm,) * 3, origin=(xs[0], ys[0], zs[0]))
+        grid.point_data["m"] = field.ravel(order="F")
+        surface = grid.contour([0.5], scalars="m").triangulate().clean()
+        if surface.n_points:
+            out[kind] = surface
+    return out

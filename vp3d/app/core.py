@@ -98,6 +98,10 @@ def _message(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
 
 
+#: Storyboard groups of the body around the spine (vp3d.anatomy.trunk).
+BODY_GROUPS = ("ribs", "lungs", "vessels", "organs")
+
+
 class VertebroplastyApp(TrameApp):
     """The vp3d story page for one trame server.
 
@@ -211,6 +215,7 @@ class VertebroplastyApp(TrameApp):
         s.part_labels = False
         s.part_anchors = []
         s.free_camera = False
+        s.show_body = False  # students: ribs, lungs, vessels and organs shown faint around the spine
         s.camera_presets = [{"title": title, "value": name} for name, title in VIEW_PRESETS.items()]
         s.mode_options = [{"title": "Story", "value": "story", "icon": "mdi-play-box-outline"},
                           {"title": "Practice", "value": "practice", "icon": "mdi-needle"},
@@ -404,7 +409,7 @@ class VertebroplastyApp(TrameApp):
         values = self.timeline.values()
         step = self.timeline.step
         frame = self.model.frame(values)
-        self.scene3d.apply(frame, step.visible, section=Scene3D.is_section(step.camera))
+        self.scene3d.apply(frame, self._visible(step), section=Scene3D.is_section(step.camera))
         orbit = float(values.get("camera.orbit_deg", 0.0))
         orbiting = any(a.param == "camera.orbit_deg" for a in step.animate)
         free = bool(self.state.free_camera) and self.choice.audience == "student"
@@ -749,6 +754,27 @@ class VertebroplastyApp(TrameApp):
             self.choice = wanted  # that model is already being built
             return
         self._request_choice(wanted)
+
+    def _visible(self, step: Any) -> dict:
+        """The step's visibility, with the body around the spine made faint when a student asks."""
+        visible = dict(step.visible)
+        if self.state.show_body is True and self.choice.audience == "student":
+            for group in BODY_GROUPS:
+                if visible.get(group, "hidden") == "hidden":
+                    visible[group] = "translucent"
+        return visible
+
+    @change("show_body")
+    @_session_boundary
+    def _on_show_body(self, **_: Any) -> None:
+        """Students: show the ribs, lungs, vessels and organs faintly around the spine."""
+        wanted = self.state.show_body
+        if not isinstance(wanted, bool):
+            with self.state:
+                self.state.show_body = False
+            raise ValueError(f"the body around the spine must be on or off (true or false), got {story.shown(wanted)}")
+        if self.model is not None and self._mode == "story":
+            self._show_frame()
 
     @change("part_labels")
     @_session_boundary

@@ -49,9 +49,13 @@ LOOKS: dict[str, Look] = {
     "needle": Look("#c9ced6", 1.0, 0.4, "Needle", specular=0.6),
     "cement": Look("#5fd0e8", 1.0, 0.5, "Bone cement"),
     "balloon": Look("#7aa7ff", 0.7, 0.4, "Balloon"),
+    "ribs": Look("#d8ccb0", 1.0, 0.18, "Ribs and pelvis"),
+    "lungs": Look("#e8a3b4", 1.0, 0.12, "Lungs"),
+    "vessels": Look("#c0504d", 1.0, 0.2, "Heart, aorta and vena cava"),
+    "organs": Look("#a0684a", 1.0, 0.15, "Liver, stomach and kidneys"),
 }
 KIND_GROUP = {"vertebra": "vertebrae", "disc": "discs", "nucleus": "nuclei", "cord": "cord",
-              "skin": "skin"}
+              "skin": "skin", "rib": "ribs", "pelvis": "ribs", "lung": "lungs", "vessel": "vessels", "organ": "organs"}
 TOOL_PARTS = {"needle 1": "needle", "needle 2": "needle", "cement": "cement",
               "balloon 1": "balloon", "balloon 2": "balloon"}
 BACKGROUND = "#1d232c"

@@ -258,6 +258,8 @@ def _view(ctrl, app) -> None:
                        hide_details=True, color="primary", id="vp3d-part-labels")
             v3.VSwitch(v_model=("free_camera",), label="Free camera", density="compact", hide_details=True,
                        color="primary", id="vp3d-free-camera", v_if="mode === 'story'")
+            v3.VSwitch(v_model=("show_body",), label="Ribs, lungs and organs", density="compact",
+                       hide_details=True, color="primary", id="vp3d-show-body", v_if="mode === 'story'")
             with v3.VMenu(location="bottom end"):
                 with v3.Template(v_slot_activator="{ props }"):
                     v3.VBtn("View from", v_bind="props", variant="tonal", size="small",

@@ -115,13 +115,18 @@ PART_GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "cement": ("shown", "hidden", "translucent"),
     "balloon": ("shown", "hidden", "translucent"),
     "labels": ("shown", "hidden"),
+    "ribs": ("shown", "hidden", "translucent"),
+    "lungs": ("shown", "hidden", "translucent"),
+    "vessels": ("shown", "hidden", "translucent"),
+    "organs": ("shown", "hidden", "translucent"),
 })
 
 #: Built-in visibility before a scene's ``defaults`` apply.
 BASE_VISIBLE: Mapping[str, str] = MappingProxyType({
     "vertebrae": "shown", "level": "highlighted", "discs": "shown", "nuclei": "hidden",
     "cord": "shown", "skin": "hidden", "needle": "hidden", "cement": "hidden",
-    "balloon": "hidden", "labels": "shown",
+    "balloon": "hidden", "labels": "shown", "ribs": "hidden", "lungs": "hidden", "vessels": "hidden",
+    "organs": "hidden",
 })
 
 FLUORO_VIEWS: tuple[str, ...] = ("ap", "lateral")
