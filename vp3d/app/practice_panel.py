@@ -390,11 +390,12 @@ def _feedback(p: Any, report: Any) -> tuple[list[dict], str]:
     tip_label = getattr(p, "tip_label", None)
     danger = _TIP_DANGER.get(tip_label()) if tip_label is not None and p.depth_mm > 0 else None
     anterior = getattr(p, "anterior_breach", None)
-    if danger:
-        alert = danger
-    elif anterior is not None and anterior():
-        alert = ("The tip is through the front wall of the vertebral body: the aorta and the vena "
-                 "cava lie in front of it. Withdraw into the body.")
+    through_front = anterior is not None and anterior()
+    if danger or through_front:
+        # Every structure the tip is in or through is named: the front wall, then what lies there.
+        parts = [("The tip is through the front wall of the vertebral body: the aorta and the vena "
+                  "cava lie in front of it. Withdraw into the body.") if through_front else "", danger or ""]
+        alert = " ".join(part for part in parts if part)
     elif report.breach == "lateral" and getattr(p, "route", "") == "parapedicular":
         lines.append({"text": "Lateral to the pedicle, as planned for the parapedicular route", "kind": "info"})
     elif report.breach:
