@@ -129,3 +129,33 @@ def test_trunk_meshes_are_closed_and_where_the_body_is():
     assert lung[4] > trunk.z["L1"] and lung[0] < -80 and lung[1] > 80  # both lungs, above L1
     assert ribs[1] - ribs[0] > 200 and ribs[4] > trunk.z["L4"]  # the cage, wide, above L4
     assert pelvis[4] < trunk.z["L5"] - 30 and pelvis[5] < trunk.z["L3"]  # below L5, crests under L3
+
+
+def test_the_sac_is_covered_from_behind_by_bone_or_ligament():
+    """Rays from behind near the midline, between the top and bottom laminae of the range, meet
+    a lamina, a spinous process or a ligament (flavum, interspinous) before the thecal sac."""
+    from vp3d.anatomy.spine import _arch_points, level_transforms
+
+    spine = build_spine("T10", "L5")
+    placed = level_transforms()
+    z_top = _arch_points(spine.levels[0], placed)["lamina_top"][2]
+    z_bottom = _arch_points(spine.levels[-1], placed)["lamina_bottom"][2]
+    cover = [*spine.vertebrae.values(), *spine.ligaments]
+    ys = np.arange(-160.0, 40.0, 0.5)
+    first_hits = []
+    for x in (-6.0, -3.0, 0.0, 3.0, 6.0):
+        for z in np.arange(z_bottom + 1.0, z_top - 1.0, 2.0):
+            pts = np.stack([np.full_like(ys, x), ys, np.full_like(ys, z)], axis=-1)
+            sac = spine.cord.distance_patient(pts) < 0
+            if not sac.any():
+                continue
+            y_sac = ys[np.argmax(sac)]
+            y_cover = min((ys[np.argmax(d)] for d in (p.distance_patient(pts) < 0 for p in cover) if d.any()),
+                          default=np.inf)
+            first_hits.append(y_cover < y_sac)
+    assert len(first_hits) > 300
+    assert np.mean(first_hits) > 0.97, np.mean(first_hits)
+    assert all(lig.mesh.n_cells > 0 for lig in spine.ligaments)
+    from vp3d.meshing import is_closed_manifold
+
+    assert is_closed_manifold(spine.ligaments[0].mesh)

@@ -198,8 +198,10 @@ def fracture_spine(spine, fracture: Fracture, t: float = 1.0):
              for d in spine.discs]
     nuclei = [_replaced(d, transform=motion @ d.transform) if d.level in above else d
               for d in spine.nuclei]
+    ligaments = [_replaced(d, transform=motion @ d.transform) if d.level in above else d
+                 for d in spine.ligaments]
     return dataclasses.replace(spine, vertebrae=vertebrae, discs=discs, nuclei=nuclei,
-                               fracture=fracture, fracture_t=t)
+                               ligaments=ligaments, fracture=fracture, fracture_t=t)
 
 
 def _replaced(part, **changes):

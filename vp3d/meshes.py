@@ -26,7 +26,8 @@ DEFAULT_MESH_DIR = Path(os.environ.get("VP3D_MESH_DIR", PACKAGE_DIR.parent / "me
 #: Triangle budget per part kind for the browser (whole default scene <= 300 k triangles).
 TRIANGLES = {"vertebra": 13_000, "disc": 3_000, "nucleus": 800, "cord": 4_000, "skin": 3_000,
              # The body around the spine is context: coarse surfaces keep the page light.
-             "rib": 7_000, "pelvis": 3_000, "lung": 2_500, "vessel": 2_000, "organ": 11_000}
+             "rib": 7_000, "pelvis": 3_000, "lung": 2_500, "vessel": 2_000, "organ": 11_000,
+             "ligament": 900}
 
 
 @dataclass

@@ -183,7 +183,8 @@ _TISSUE = {Label.AIR: "air (outside the patient)", Label.SOFT_TISSUE: "soft tiss
            Label.CLEFT: "fracture cleft", Label.SKIN: "skin", Label.MUSCLE: "muscle",
            Label.LUNG: "lung, through the pleura", Label.TRUNK_BONE: "rib or pelvic bone",
            Label.BLOOD: "a great vessel (aorta or vena cava) or the heart",
-           Label.ORGAN: "an organ (liver, kidney or bowel)", Label.GAS: "gas in the bowel"}
+           Label.ORGAN: "an organ (liver, kidney or bowel)", Label.GAS: "gas in the bowel",
+           Label.LIGAMENT: "ligament between the laminae"}
 _AIM_FIELDS = ("entry_lateral_mm", "entry_cranial_mm", "medial_deg", "caudal_deg")
 
 

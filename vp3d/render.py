@@ -31,6 +31,7 @@ COLORS = {
     "lung": "#e8a3b4",
     "vessel": "#c0504d",
     "organ": "#a0684a",
+    "ligament": "#cdb38a",
 }
 #: The body around the spine (vp3d.anatomy.trunk): drawn faint, and only when asked for.
 BODY_KINDS = ("rib", "pelvis", "lung", "vessel", "organ")

@@ -32,6 +32,7 @@ class Label(IntEnum):
     BLOOD = 13  # aorta, inferior vena cava and heart
     ORGAN = 14  # liver, kidneys, stomach and bowel wall
     GAS = 15  # gas in the stomach and bowel
+    LIGAMENT = 16  # ligamenta flava and interspinous ligaments
 
 
 @dataclass

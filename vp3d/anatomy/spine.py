@@ -30,7 +30,7 @@ from vp3d.anatomy.vertebra import (
 )
 from vp3d.meshing import contour_zero
 from vp3d.morphometry import LEVELS, LevelMorphometry, check_level, level_range, morphometry
-from vp3d.sdf import BAND_MM, Ellipsoid, Grid, RoundCone, Shape, Transformed, Union, sample_grid
+from vp3d.sdf import BAND_MM, Ellipsoid, Grid, Rod, RoundCone, Shape, Transformed, Union, sample_grid
 from vp3d.volume import Label, Volume
 
 #: Cortical shell thickness, mm (vertebral body cortex about 0.4-1 mm thick:
@@ -252,6 +252,8 @@ class Spine:
     skin: Part
     fracture: object | None = None  # vp3d.fracture.Fracture applied to this spine, if any
     fracture_t: float = 0.0
+    #: Ligamenta flava and interspinous ligaments, one part per pair of levels.
+    ligaments: list[Part] = field(default_factory=list)
 
     @property
     def parts(self) -> list[Part]:
@@ -261,7 +263,7 @@ class Spine:
             out.append(self.vertebrae[lv])
             if i < len(self.discs):
                 out += [self.discs[i], self.nuclei[i]]
-        return out + [self.cord, self.skin]
+        return out + self.ligaments + [self.cord, self.skin]
 
     def bone_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         los, his = zip(*(v.patient_bounds() for v in self.vertebrae.values()))
@@ -288,6 +290,8 @@ class Spine:
         _paint_torso(labels, grid, self.skin.shape)
         trunk = Trunk(self.skin.shape)
         trunk.paint_grid(labels, grid.axis(0), grid.axis(1), grid.axis(2))
+        for part in self.ligaments:
+            _paint(labels, grid, part, lambda d: d < 0, Label.LIGAMENT)
         for part in [self.cord, *self.discs]:
             _paint(labels, grid, part, lambda d: d < 0, Label.DISC if part.kind == "disc" else Label.CANAL)
         for v in self.vertebrae.values():
@@ -467,7 +471,51 @@ def build_spine(top: str = "T10", bottom: str = "L5",
         nuclei.append(Part(f"nucleus {up}-{lo}", "nucleus", up, nucleus, t, spacing_mm))
     cord = Part("cord", "cord", None, _thecal_sac(levels, placed), np.eye(4), spacing_mm)
     skin = Part("skin", "skin", None, _torso(vertebrae), np.eye(4), 4.0)
-    return Spine(levels, vertebrae, discs, nuclei, cord, skin)
+    ligaments = [Part(f"ligaments {up}-{lo}", "ligament", up, _ligaments(up, lo, placed), np.eye(4),
+                      max(spacing_mm, 1.0)) for up, lo in zip(levels, levels[1:])]
+    return Spine(levels, vertebrae, discs, nuclei, cord, skin, ligaments=ligaments)
+
+
+#: Ligamentum flavum thickness, mm (about 3-5 mm in the lumbar spine on MRI: Gray's Anatomy,
+#: 41st ed. 2016; Sakamaki T et al., Spine 2009;34:2298-2302), and how far it reaches past the
+#: canal's edges toward the facet joints on each side.
+LIGAMENTUM_FLAVUM_MM = 3.5
+FLAVUM_PAST_CANAL_MM = 4.0
+#: Interspinous ligament thickness across, mm (a thin sagittal sheet between the processes).
+INTERSPINOUS_MM = 3.0
+
+
+def _arch_points(level: str, placed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Patient points of ``level``'s arch: the lamina's upper and lower midline edges and the
+    middle of the spinous process (the same construction as ``vertebra_shape``)."""
+    m = morphometry(level)
+    D, Cd, Hp = m.endplate_depth_mm, m.canal_depth_mm, m.body_posterior_height_mm
+    lamina_t = 5.0 if m.is_thoracic else 6.0
+    lamina_h = 0.65 * Hp
+    z_lam = Hp / 2 - 3.0 - lamina_h / 2
+    y_lam = -D / 2 - Cd - lamina_t / 2 + 0.5
+    psi = np.radians(m.spinous_process_inclination_deg)
+    base = np.array([0.0, -D / 2 - Cd, z_lam + 0.1 * lamina_h])
+    mid = base + 0.5 * m.spinous_process_length_mm * np.array([0.0, -np.cos(psi), -np.sin(psi)])
+    t = placed[level]
+    to_patient = lambda p: t[:3, :3] @ p + t[:3, 3]  # noqa: E731
+    return {"lamina_top": to_patient(np.array([0.0, y_lam, z_lam + lamina_h / 2 - 1.5])),
+            "lamina_bottom": to_patient(np.array([0.0, y_lam, z_lam - lamina_h / 2 + 1.5])),
+            "spinous_mid": to_patient(mid), "canal_width": np.array([m.canal_width_mm])}
+
+
+def _ligaments(upper: str, lower: str, placed: dict[str, np.ndarray]) -> Shape:
+    """The ligamentum flavum between two laminae and the interspinous ligament between the
+    two spinous processes: the soft roof of the canal between the bony arches."""
+    a, b = _arch_points(upper, placed), _arch_points(lower, placed)
+    width = float(min(a["canal_width"][0], b["canal_width"][0])) + 2 * FLAVUM_PAST_CANAL_MM
+    flavum = Rod(a["lamina_bottom"], b["lamina_top"], (width, width),
+                 (LIGAMENTUM_FLAVUM_MM, LIGAMENTUM_FLAVUM_MM), side=[1.0, 0.0, 0.0])
+    spine_a, spine_b = a["spinous_mid"], b["spinous_mid"]
+    tall = float(np.linalg.norm((a["lamina_bottom"] - spine_a)[1:])) + 4.0
+    interspinous = Rod(0.5 * (a["lamina_bottom"] + spine_a), 0.5 * (b["lamina_top"] + spine_b),
+                       (INTERSPINOUS_MM, INTERSPINOUS_MM), (tall, tall), side=[1.0, 0.0, 0.0])
+    return Union([flavum, interspinous])
 
 
 def _thecal_sac(levels: list[str], placed: dict[str, np.ndarray]) -> Shape:

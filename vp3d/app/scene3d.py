@@ -55,7 +55,8 @@ LOOKS: dict[str, Look] = {
     "organs": Look("#a0684a", 1.0, 0.15, "Liver, stomach and kidneys"),
 }
 KIND_GROUP = {"vertebra": "vertebrae", "disc": "discs", "nucleus": "nuclei", "cord": "cord",
-              "skin": "skin", "rib": "ribs", "pelvis": "ribs", "lung": "lungs", "vessel": "vessels", "organ": "organs"}
+              "skin": "skin", "rib": "ribs", "pelvis": "ribs", "lung": "lungs", "vessel": "vessels", "organ": "organs",
+              "ligament": "discs"}
 TOOL_PARTS = {"needle 1": "needle", "needle 2": "needle", "cement": "cement",
               "balloon 1": "balloon", "balloon 2": "balloon"}
 BACKGROUND = "#1d232c"

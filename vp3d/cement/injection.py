@@ -244,6 +244,7 @@ class _Box:
         # lung, gas, other bones, vessels' lumen and skin stay closed to it (blocked).
         lut[Label.MUSCLE] = _SOFT
         lut[Label.ORGAN] = _SOFT
+        lut[Label.LIGAMENT] = _SOFT
         lut[Label.CORTICAL_BONE] = _CORTEX
         cls[...] = lut[self.labels]
         # A blocked rind: a neighbour step from any open voxel never leaves the box.
