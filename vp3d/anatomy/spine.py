@@ -476,9 +476,9 @@ def build_spine(top: str = "T10", bottom: str = "L5",
     return Spine(levels, vertebrae, discs, nuclei, cord, skin, ligaments=ligaments)
 
 
-#: Ligamentum flavum thickness, mm (about 3-5 mm in the lumbar spine on MRI: Gray's Anatomy,
-#: 41st ed. 2016; Sakamaki T et al., Spine 2009;34:2298-2302), and how far it reaches past the
-#: canal's edges toward the facet joints on each side.
+#: Ligamentum flavum thickness, mm (a few millimetres in the adult lumbar spine, thickest there:
+#: Gray's Anatomy, 41st ed. 2016, ligaments of the vertebral arches), and how far it reaches past
+#: the canal's edges toward the facet joints on each side (a modelling choice).
 LIGAMENTUM_FLAVUM_MM = 3.5
 FLAVUM_PAST_CANAL_MM = 4.0
 #: Interspinous ligament thickness across, mm (a thin sagittal sheet between the processes).
