@@ -65,6 +65,13 @@ def test_lungs_heart_aorta_and_ribs_in_the_thorax(thorax):
     mid = trunk.ribs[7 * 2 * 14 + 3]  # T8, right side, a segment beyond the tubercle
     point = 0.5 * (mid.a + mid.b)
     assert _label_at(vol, point) == Label.TRUNK_BONE
+    front = trunk.ribs[7 * 2 * 14 + 12]  # its front end: costal cartilage
+    assert front.cartilage and _label_at(vol, 0.5 * (front.a + front.b)) == Label.CARTILAGE
+    assert all(not c.cartilage for c in trunk.ribs[10 * 2 * 14:])  # ribs 11 and 12 end free
+    # The sternum in the front chest wall on the midline at T8.
+    back = float(spine.skin.shape.back_y(z8))
+    y_front = back + spine.skin.shape.depth_mm - float(body_table()["chest_wall_mm"][0]) - 8.0
+    assert _label_at(vol, (0.0, y_front, z8)) == Label.TRUNK_BONE
 
 
 def test_organs_vessels_and_muscles_in_the_abdomen(abdomen):
@@ -81,6 +88,7 @@ def test_organs_vessels_and_muscles_in_the_abdomen(abdomen):
     assert _label_at(vol, (hw + 10.0, float(trunk.centre_y(z2)), z2)) == Label.MUSCLE  # psoas
     assert _label_at(vol, (35.0, float(trunk.centre_y(z1)) - 45.0, z1)) == Label.MUSCLE  # erector spinae
     assert _label_at(vol, (60.0, yc + 60.0, trunk.z["T12"] + 40.0)) in (Label.ORGAN, Label.LUNG)  # liver / lung base
+    assert _label_at(vol, (-95.0, yc + 5.0, trunk.z["T11"] - 10.0)) == Label.ORGAN  # spleen, left
     assert (vol.surround.labels == Label.GAS).any()  # bowel gas, reproducible
     again = build_spine("T12", "L2").density_volume(spacing_mm=1.5)
     assert np.array_equal(again.surround.labels == Label.GAS, vol.surround.labels == Label.GAS)

@@ -86,6 +86,7 @@ def label_mu_per_mm(bone_quality: str = "normal") -> dict[Label, float]:
         Label.ORGAN: mu_per_mm("soft_tissue"),
         Label.GAS: mu_per_mm("air"),
         Label.LIGAMENT: mu_per_mm("soft_tissue"),  # collagen and elastin, about as dense
+        Label.CARTILAGE: mu_per_mm("cartilage"),
     }
 
 

@@ -184,7 +184,7 @@ _TISSUE = {Label.AIR: "air (outside the patient)", Label.SOFT_TISSUE: "soft tiss
            Label.LUNG: "lung, through the pleura", Label.TRUNK_BONE: "rib or pelvic bone",
            Label.BLOOD: "a great vessel (aorta or vena cava) or the heart",
            Label.ORGAN: "an organ (liver, kidney or bowel)", Label.GAS: "gas in the bowel",
-           Label.LIGAMENT: "ligament between the laminae"}
+           Label.LIGAMENT: "ligament between the laminae", Label.CARTILAGE: "costal cartilage"}
 _AIM_FIELDS = ("entry_lateral_mm", "entry_cranial_mm", "medial_deg", "caudal_deg")
 
 

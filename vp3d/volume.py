@@ -33,6 +33,7 @@ class Label(IntEnum):
     ORGAN = 14  # liver, kidneys, stomach and bowel wall
     GAS = 15  # gas in the stomach and bowel
     LIGAMENT = 16  # ligamenta flava and interspinous ligaments
+    CARTILAGE = 17  # costal cartilages
 
 
 @dataclass

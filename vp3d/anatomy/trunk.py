@@ -56,6 +56,7 @@ class Capsule:
     a: np.ndarray
     b: np.ndarray
     radius_mm: float
+    cartilage: bool = False  # a costal cartilage, the front end of a rib
 
     def inside(self, x: np.ndarray, y: np.ndarray, z: float) -> np.ndarray:
         ab = self.b - self.a
@@ -137,14 +138,22 @@ class Trunk:
                 start = min(start, -np.pi / 2 + 0.35)
                 length = 0.0
                 prev = tubercle
-                for ang in np.linspace(start, start + np.radians(arc), 14)[1:]:
+                end = start + np.radians(arc)
+                if i <= 7:  # true ribs end at the sternum's edge, not across it
+                    end = min(end, float(np.arccos(18.0 / a_x)))
+                for ang in np.linspace(start, end, 14)[1:]:
                     p = np.array([side * a_x * np.cos(ang), cy + b_y * np.sin(ang), 0.0])
                     step = np.hypot(p[0] - prev[0], p[1] - prev[1])
                     length += step
                     p[2] = tubercle[2] - slope * length
                     pts.append(p)
                     prev = p
-                out += [Capsule(a, b, radius) for a, b in zip(pts, pts[1:])]
+                # Ribs 1-10 end in costal cartilage at the front (Gray's Anatomy, 41st ed. 2016):
+                # the last segments, which reach toward the sternum and the costal margin.
+                n_cart = 3 if i <= 10 else 0
+                n = len(pts) - 1
+                out += [Capsule(a, b, radius, cartilage=j >= n - n_cart)
+                        for j, (a, b) in enumerate(zip(pts, pts[1:]))]
         return out
 
     # -- pelvis ---------------------------------------------------------------------------------
@@ -306,7 +315,20 @@ class Trunk:
         if self.z["L5"] < z < self.z[_level("ivc_top_level")]:
             r = _num("ivc_diameter_mm") / 2
             sl[body & ((X - 22.0) ** 2 + (Y - (y_ant + r + 4.0)) ** 2 < r * r)] = Label.BLOOD
-        # Ribs.
+        # Sternum: manubrium at T3-T4 down to the xiphoid at T9-T10, in the front chest wall.
+        z_top_st, z_bot_st = self.z["T3"] + 10.0, self.z["T9"]
+        if z_bot_st < z < z_top_st:
+            y_front = back + self.torso.depth_mm - _num("chest_wall_mm") - 8.0
+            f = (z_top_st - z) / (z_top_st - z_bot_st)
+            half = 26.0 - 12.0 * f  # the manubrium is the widest part
+            sl[body & ((X / half) ** 2 + ((Y - y_front) / 6.0) ** 2 < 1.0)] = Label.TRUNK_BONE
+        # Spleen: under the left dome, behind the stomach, along ribs 9-11.
+        rx, ry, rz = _vec("spleen_radii_mm")
+        cz = self.z[_level("spleen_level")]
+        if abs(z - cz) < rz:
+            spleen = (((X + 95.0) / rx) ** 2 + ((Y - (yc + 5.0)) / ry) ** 2 + ((z - cz) / rz) ** 2) < 1.0
+            sl[body & spleen & below] = Label.ORGAN
+        # Ribs and their cartilages.
         for cap, lo, hi in rib_z:
             if lo <= z <= hi:
                 r = cap.radius_mm
@@ -316,7 +338,7 @@ class Trunk:
                     continue
                 sub = sl[i0:i1, j0:j1]
                 hit = body[i0:i1, j0:j1] & cap.inside(X[i0:i1, j0:j1], Y[i0:i1, j0:j1], z)
-                sub[hit] = Label.TRUNK_BONE
+                sub[hit] = Label.CARTILAGE if cap.cartilage else Label.TRUNK_BONE
         # Sacrum and iliac wings.
         self._paint_pelvis(sl, body, X, Y, z, yc, z_crest)
 
@@ -365,7 +387,7 @@ def _tips(level: str) -> tuple[np.ndarray, np.ndarray]:
 
 #: Mesh kinds of the trunk, the labels each is made of, and what the legend calls them.
 MESH_KINDS: dict[str, tuple[tuple[Label, ...], str]] = {
-    "rib": ((Label.TRUNK_BONE,), "Ribs"),
+    "rib": ((Label.TRUNK_BONE, Label.CARTILAGE), "Ribs, costal cartilages and sternum"),
     "pelvis": ((Label.TRUNK_BONE,), "Sacrum and pelvis"),
     "lung": ((Label.LUNG,), "Lungs"),
     "vessel": ((Label.BLOOD,), "Heart, aorta and vena cava"),
