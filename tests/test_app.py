@@ -505,5 +505,11 @@ def test_students_can_show_the_body_around_the_spine():
     assert all(shown.values()), shown
     assert app.scene3d.actors["lung"].GetProperty().GetOpacity() < 0.5  # faint, never hiding the spine
     with app.state:
+        app.state.part_labels = True  # the name tags include the body's parts while shown
+    names = {a["name"] for a in app.state.part_anchors}
+    assert {"Lung", "Ribs", "Heart and aorta", "Liver and kidney"} <= names, names
+    with app.state:
         app.state.show_body = "yes"
     assert "on or off" in app.state.error_message and app.state.show_body is False
+    names = {a["name"] for a in app.scene3d.label_anchors()}
+    assert "Lung" not in names and "Ribs" not in names  # hidden again: no tags

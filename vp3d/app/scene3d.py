@@ -57,6 +57,10 @@ LOOKS: dict[str, Look] = {
 KIND_GROUP = {"vertebra": "vertebrae", "disc": "discs", "nucleus": "nuclei", "cord": "cord",
               "skin": "skin", "rib": "ribs", "pelvis": "ribs", "lung": "lungs", "vessel": "vessels", "organ": "organs",
               "ligament": "discs"}
+#: Name tags of the body around the spine, and the direction from the treated level to pin them.
+BODY_TAGS = {"rib": ("Ribs", (1.0, -0.3, 0.2)), "pelvis": ("Pelvis", (1.0, 0.2, -1.0)),
+             "lung": ("Lung", (1.0, 0.4, 0.4)), "vessel": ("Heart and aorta", (-0.4, 1.0, 0.3)),
+             "organ": ("Liver and kidney", (0.7, 0.7, -0.6))}
 TOOL_PARTS = {"needle 1": "needle", "needle 2": "needle", "cement": "cement",
               "balloon 1": "balloon", "balloon 2": "balloon"}
 BACKGROUND = "#1d232c"
@@ -160,7 +164,7 @@ class Scene3D:
                 low, high = np.minimum(low, b[0::2]), np.maximum(high, b[1::2])
                 self._levels[part.name] = part.level
                 self._intact_points[part.name] = np.array(part.mesh.points, dtype=float)
-            elif part.kind in ("disc", "cord"):
+            elif part.kind in ("disc", "cord") or part.kind in BODY_TAGS:
                 self._soft_points[part.name] = np.array(part.mesh.points, dtype=float)
         self.level_centre = np.asarray(level_centre_mm, dtype=float)
         self.spine_centre = (low + high) / 2 if np.isfinite(low).all() else self.level_centre
@@ -416,6 +420,14 @@ class Scene3D:
             found.append(("cord", CORD_NAME, LOOKS["cord"].color, "midline",
                           surface_anchor(self._soft_points["cord"], centre,
                                          t[:3, :3] @ np.array([0.0, -1.0, 0.0]))))
+        # The body around the spine, named beside the treated level (shown only while visible).
+        centre = t[:3, 3]
+        for name, group in self.groups.items():
+            kind = name.replace(" ", "_")
+            if kind in BODY_TAGS and name in self._soft_points:
+                tag, direction = BODY_TAGS[kind]
+                found.append((name, tag, LOOKS[group].color, "right",
+                              surface_anchor(self._soft_points[name], centre, np.array(direction))))
         self._anchors[level] = found
         return found
 
