@@ -142,12 +142,10 @@ def test_trunk_meshes_are_closed_and_where_the_body_is():
 def test_the_sac_is_covered_from_behind_by_bone_or_ligament():
     """Rays from behind near the midline, between the top and bottom laminae of the range, meet
     a lamina, a spinous process or a ligament (flavum, interspinous) before the thecal sac."""
-    from vp3d.anatomy.spine import _arch_points, level_transforms
-
     spine = build_spine("T10", "L5")
-    placed = level_transforms()
-    z_top = _arch_points(spine.levels[0], placed)["lamina_top"][2]
-    z_bottom = _arch_points(spine.levels[-1], placed)["lamina_bottom"][2]
+    top, bottom = spine.vertebrae[spine.levels[0]], spine.vertebrae[spine.levels[-1]]
+    z_top = (top.transform[:3, :3] @ top.landmarks.lamina_top_mm + top.transform[:3, 3])[2]
+    z_bottom = (bottom.transform[:3, :3] @ bottom.landmarks.lamina_bottom_mm + bottom.transform[:3, 3])[2]
     cover = [*spine.vertebrae.values(), *spine.ligaments]
     ys = np.arange(-160.0, 40.0, 0.5)
     first_hits = []

@@ -80,8 +80,8 @@ def build_scene_meshes(top: str = "T10", bottom: str = "L5",
         mesh = decimate(surface, TRIANGLES[kind])
         fname = f"{kind}.vtp"
         _write_vtp(pv.PolyData(mesh.points.astype("float32"), mesh.faces), out_dir / fname)
-        index.append({"name": kind.replace("_", " "), "kind": kind, "level": None, "file": fname})
-        parts.append(ScenePart(kind.replace("_", " "), kind, None, mesh))
+        index.append({"name": kind, "kind": kind, "level": None, "file": fname})
+        parts.append(ScenePart(kind, kind, None, mesh))
     (out_dir / "index.json").write_text(json.dumps(index, indent=1))
     _prune_stale(out_dir)
     return parts

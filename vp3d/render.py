@@ -9,6 +9,7 @@ os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 import numpy as np  # noqa: E402
 import pyvista as pv  # noqa: E402
 
+from vp3d.anatomy.trunk import MESH_KINDS  # noqa: E402
 from vp3d.meshes import ScenePart  # noqa: E402
 
 #: Camera direction (from the focal point towards the camera) and view-up, patient frame.
@@ -34,7 +35,7 @@ COLORS = {
     "ligament": "#cdb38a",
 }
 #: The body around the spine (vp3d.anatomy.trunk): drawn faint, and only when asked for.
-BODY_KINDS = ("rib", "pelvis", "lung", "vessel", "organ")
+BODY_KINDS = tuple(MESH_KINDS)
 
 
 def render_scene(parts: list[ScenePart], out: str, *, view: str = "lateral",

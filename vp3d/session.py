@@ -20,8 +20,8 @@ from vp3d.anatomy import LEVELS, build_spine
 from vp3d.cement import simulate_up_to
 from vp3d.fluoro import CArm, Fluoroscope
 from vp3d.fracture import KINDS, Fracture, collapse_motion, deform_patient_points, fracture_spine
-from vp3d.kyphoplasty import (MAX_BALLOON_ML, RESTORED_FRACTION, Balloon, cavity_mask, inflated_fraction,
-                              lift_fraction, with_cavity)
+from vp3d.kyphoplasty import (MAX_BALLOON_ML, Balloon, cavity_mask, inflated_fraction, lift_fraction,
+                              settled_spine, with_cavity)
 from vp3d.meshes import ScenePart, load_scene_meshes
 from vp3d.morphometry import check_level
 from vp3d.needle import NEEDLE_LENGTH_MM, Needle, assess, plan_trajectory
@@ -117,7 +117,7 @@ class ProcedureModel:
             # Full balloons hold up more than is kept once they are emptied (Rotter 2010).
             held = fracture_spine(self.xspine, self.fracture, 1.0 - inflated_fraction(self.fracture.height_loss))
             self.inflated_volume = held.density_volume(XRAY_SPACING_MM, choices.bone_quality)
-            lifted = fracture_spine(self.xspine, self.fracture, 1.0 - RESTORED_FRACTION)
+            lifted = settled_spine(self.xspine, self.fracture)
             self.lifted_volume = lifted.density_volume(XRAY_SPACING_MM, choices.bone_quality)
             cement_volume = with_cavity(self.lifted_volume, self.balloons_full)
             self.cavity_volume = cement_volume

@@ -296,15 +296,20 @@ class Spine:
             _paint(labels, grid, part, lambda d: d < 0, Label.DISC if part.kind == "disc" else Label.CANAL)
         for v in self.vertebrae.values():
             _paint_bone(labels, grid, v)
-        lut = np.zeros(256, dtype=np.float32)
-        for lab, mu in mu_of.items():
-            lut[int(lab)] = mu
-        mu = lut[labels]
+        mu = _mu_lut(mu_of)[labels]
         for v in self.vertebrae.values():
             if v.deformation is not None:
                 _compact(mu, labels, grid, v, mu_of)
         surround = _surround(self.skin.shape, grid, mu_of, trunk)
         return Volume(mu, spacing_mm, np.array(grid.origin_mm), labels, surround=surround)
+
+
+def _mu_lut(mu_of) -> np.ndarray:
+    """Attenuation per label value, to turn a label volume into ``mu_per_mm`` by indexing."""
+    lut = np.zeros(256, dtype=np.float32)
+    for lab, mu in mu_of.items():
+        lut[int(lab)] = mu
+    return lut
 
 
 #: Spacing of the coarse trunk volume around the fine box, mm.
@@ -341,10 +346,7 @@ def _surround(torso: TorsoShape, fine: Grid, mu_of, trunk: Trunk) -> Volume:
         sl[(d < 0) & (d > -SUBCUTANEOUS_FAT_MM) & (Y < back + 40.0)] = Label.FAT
         sl[(d < 0) & (d > -SKIN_MM)] = Label.SKIN
     trunk.paint(labels, xs, ys, zs)
-    lut = np.zeros(256, dtype=np.float32)
-    for lab, mu_lab in mu_of.items():
-        lut[int(lab)] = mu_lab
-    mu = lut[labels]
+    mu = _mu_lut(mu_of)[labels]
     # Leave the fine box to the fine volume: exactly the coarse voxels that tile it.
     mu[tuple(slice(int(a), int(a + n)) for a, n in zip(n_lo, inner))] = 0.0
     return Volume(mu, float(step), np.array(grid.origin_mm), labels)
@@ -471,8 +473,8 @@ def build_spine(top: str = "T10", bottom: str = "L5",
         nuclei.append(Part(f"nucleus {up}-{lo}", "nucleus", up, nucleus, t, spacing_mm))
     cord = Part("cord", "cord", None, _thecal_sac(levels, placed), np.eye(4), spacing_mm)
     skin = Part("skin", "skin", None, _torso(vertebrae), np.eye(4), 4.0)
-    ligaments = [Part(f"ligaments {up}-{lo}", "ligament", up, _ligaments(up, lo, placed), np.eye(4),
-                      max(spacing_mm, 1.0)) for up, lo in zip(levels, levels[1:])]
+    ligaments = [Part(f"ligaments {up}-{lo}", "ligament", up, _ligaments(vertebrae[up], vertebrae[lo]),
+                      np.eye(4), max(spacing_mm, 1.0)) for up, lo in zip(levels, levels[1:])]
     return Spine(levels, vertebrae, discs, nuclei, cord, skin, ligaments=ligaments)
 
 
@@ -485,36 +487,21 @@ FLAVUM_PAST_CANAL_MM = 4.0
 INTERSPINOUS_MM = 3.0
 
 
-def _arch_points(level: str, placed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Patient points of ``level``'s arch: the lamina's upper and lower midline edges and the
-    middle of the spinous process (the same construction as ``vertebra_shape``)."""
-    m = morphometry(level)
-    D, Cd, Hp = m.endplate_depth_mm, m.canal_depth_mm, m.body_posterior_height_mm
-    lamina_t = 5.0 if m.is_thoracic else 6.0
-    lamina_h = 0.65 * Hp
-    z_lam = Hp / 2 - 3.0 - lamina_h / 2
-    y_lam = -D / 2 - Cd - lamina_t / 2 + 0.5
-    psi = np.radians(m.spinous_process_inclination_deg)
-    base = np.array([0.0, -D / 2 - Cd, z_lam + 0.1 * lamina_h])
-    mid = base + 0.5 * m.spinous_process_length_mm * np.array([0.0, -np.cos(psi), -np.sin(psi)])
-    t = placed[level]
-    to_patient = lambda p: t[:3, :3] @ p + t[:3, 3]  # noqa: E731
-    return {"lamina_top": to_patient(np.array([0.0, y_lam, z_lam + lamina_h / 2 - 1.5])),
-            "lamina_bottom": to_patient(np.array([0.0, y_lam, z_lam - lamina_h / 2 + 1.5])),
-            "spinous_mid": to_patient(mid), "canal_width": np.array([m.canal_width_mm])}
-
-
-def _ligaments(upper: str, lower: str, placed: dict[str, np.ndarray]) -> Shape:
+def _ligaments(upper: Vertebra, lower: Vertebra) -> Shape:
     """The ligamentum flavum between two laminae and the interspinous ligament between the
     two spinous processes: the soft roof of the canal between the bony arches."""
-    a, b = _arch_points(upper, placed), _arch_points(lower, placed)
-    width = float(min(a["canal_width"][0], b["canal_width"][0])) + 2 * FLAVUM_PAST_CANAL_MM
-    flavum = Rod(a["lamina_bottom"], b["lamina_top"], (width, width),
-                 (LIGAMENTUM_FLAVUM_MM, LIGAMENTUM_FLAVUM_MM), side=[1.0, 0.0, 0.0])
-    spine_a, spine_b = a["spinous_mid"], b["spinous_mid"]
-    tall = float(np.linalg.norm((a["lamina_bottom"] - spine_a)[1:])) + 4.0
-    interspinous = Rod(0.5 * (a["lamina_bottom"] + spine_a), 0.5 * (b["lamina_top"] + spine_b),
-                       (INTERSPINOUS_MM, INTERSPINOUS_MM), (tall, tall), side=[1.0, 0.0, 0.0])
+
+    def patient(v: Vertebra, point: np.ndarray) -> np.ndarray:
+        return v.transform[:3, :3] @ point + v.transform[:3, 3]
+
+    a_low, a_mid = patient(upper, upper.landmarks.lamina_bottom_mm), patient(upper, upper.landmarks.spinous_mid_mm)
+    b_top, b_mid = patient(lower, lower.landmarks.lamina_top_mm), patient(lower, lower.landmarks.spinous_mid_mm)
+    width = min(upper.morphometry.canal_width_mm, lower.morphometry.canal_width_mm) + 2 * FLAVUM_PAST_CANAL_MM
+    flavum = Rod(a_low, b_top, (width, width), (LIGAMENTUM_FLAVUM_MM, LIGAMENTUM_FLAVUM_MM),
+                 side=[1.0, 0.0, 0.0])
+    tall = float(np.linalg.norm((a_low - a_mid)[1:])) + 4.0
+    interspinous = Rod(0.5 * (a_low + a_mid), 0.5 * (b_top + b_mid), (INTERSPINOUS_MM, INTERSPINOUS_MM),
+                       (tall, tall), side=[1.0, 0.0, 0.0])
     return Union([flavum, interspinous])
 
 

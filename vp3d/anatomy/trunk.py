@@ -410,9 +410,10 @@ def trunk_meshes(torso, spacing_mm: float = 3.0) -> dict[str, "pv.PolyData"]:
     X, Y, Z = np.meshgrid(xs, ys, zs, indexing="ij")
     inside = torso.distance(np.stack([X, Y, Z], axis=-1)) < -3.0
     labels = np.where(inside, Label.SOFT_TISSUE, Label.AIR).astype(np.uint8)
-    Trunk(torso).paint(labels, xs, ys, zs)
+    trunk = Trunk(torso)
+    trunk.paint(labels, xs, ys, zs)
     out = {}
-    z_split = Trunk(torso).z["L4"]  # ribs above, sacrum and iliac wings (crests at L4-L5) below
+    z_split = trunk.z["L4"]  # ribs above, sacrum and iliac wings (crests at L4-L5) below
     for kind, (wanted, _) in MESH_KINDS.items():
         mask = np.isin(labels, wanted)
         if kind == "rib":

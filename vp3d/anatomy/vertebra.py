@@ -48,6 +48,11 @@ class Landmarks:
     superior_joints: list[Joint] = field(default_factory=list)
     canal_center_mm: np.ndarray = field(default_factory=lambda: np.zeros(3))
     spinous_tip_mm: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    spinous_mid_mm: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    # The laminae's upper and lower edges on the midline, behind the canal (where the
+    # ligamenta flava attach).
+    lamina_top_mm: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    lamina_bottom_mm: np.ndarray = field(default_factory=lambda: np.zeros(3))
     # Basivertebral vein: from the foramen in the middle of the posterior wall into the body.
     basivertebral_vein_mm: tuple = ()
     #: The primitives the bone is the union of, each named by its anatomical part (see
@@ -162,6 +167,8 @@ def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shap
     lamina_h = 0.65 * Hp
     z_lam = Hp / 2 - 3.0 - lamina_h / 2
     y_lam = -D / 2 - Cd - lamina_t / 2 + 0.5
+    marks.lamina_top_mm = np.array([0.0, y_lam, z_lam + lamina_h / 2 - 1.5])
+    marks.lamina_bottom_mm = np.array([0.0, y_lam, z_lam - lamina_h / 2 + 1.5])
     arch: list[Shape] = []
 
     def add(part: str, side: int, shape: Shape) -> Shape:
@@ -218,6 +225,7 @@ def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shap
     base = np.array([0.0, -D / 2 - Cd, z_lam + 0.1 * lamina_h])
     tip = base + direction * m.spinous_process_length_mm
     marks.spinous_tip_mm = tip
+    marks.spinous_mid_mm = base + direction * (m.spinous_process_length_mm / 2)
     heights = (0.7 * Hp, 0.55 * Hp) if lumbar else (10.0, 7.0)
     cap = 3.5
     add("spinous", -1, Rod(base - direction * 3.0, tip - direction * cap, (5.0, 6.5), heights,

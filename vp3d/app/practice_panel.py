@@ -16,6 +16,8 @@ from typing import Any
 
 from vp3d.app.fluoro_panel import data_url
 from vp3d.app.story import page_number
+from vp3d.practice import PARAPEDICULAR_LEVELS
+from vp3d.volume import Label
 
 logger = logging.getLogger(__name__)
 
@@ -185,10 +187,6 @@ class PracticePanel:
 
     def practice_route(self, route: Any) -> None:
         """Plan ``"transpedicular"`` or (thoracic levels) ``"parapedicular"`` before going in."""
-        from vp3d.practice import ROUTES
-
-        if route not in ROUTES:
-            raise ValueError(f"route must be one of {', '.join(ROUTES)}, got {str(route)[:40]!r}")
         try:
             self.practice.set_route(route)
         finally:
@@ -353,22 +351,16 @@ def practice_camera(side: str):
     return Camera(position_mm=(sign * 300.0, -190.0, 150.0), focal_mm=(0.0, -30.0, 0.0), up=(0.0, 0.0, 1.0))
 
 
-def _danger_words() -> dict:
-    from vp3d.volume import Label
-
-    return {
-        Label.CANAL: "The tip is in the spinal canal, beside the spinal cord and nerves. Withdraw at once.",
-        Label.LUNG: "The tip is through the pleura into the lung: risk of a collapsed lung (pneumothorax). "
-                    "Withdraw.",
-        Label.BLOOD: "The tip is in the aorta, the vena cava or the heart. Withdraw at once.",
-        Label.DISC: "The tip is in the intervertebral disc, past the end plate. Withdraw into the body.",
-        Label.ORGAN: "The tip is in an organ in front of the spine (liver, kidney or bowel). Withdraw.",
-        Label.GAS: "The tip is in the bowel. Withdraw.",
-    }
-
-
 #: An alert for each structure the tip must never enter, in plain words.
-_TIP_DANGER = _danger_words()
+_TIP_DANGER = {
+    Label.CANAL: "The tip is in the spinal canal, beside the spinal cord and nerves. Withdraw at once.",
+    Label.LUNG: "The tip is through the pleura into the lung: risk of a collapsed lung (pneumothorax). "
+                "Withdraw.",
+    Label.BLOOD: "The tip is in the aorta, the vena cava or the heart. Withdraw at once.",
+    Label.DISC: "The tip is in the intervertebral disc, past the end plate. Withdraw into the body.",
+    Label.ORGAN: "The tip is in an organ in front of the spine (liver, kidney or bowel). Withdraw.",
+    Label.GAS: "The tip is in the bowel. Withdraw.",
+}
 
 
 def _feedback(p: Any, report: Any) -> tuple[list[dict], str]:
@@ -403,7 +395,7 @@ def _feedback(p: Any, report: Any) -> tuple[list[dict], str]:
                  f"({-report.wall_clearance_mm:.1f} mm through the cortex)")
         if report.breach == "medial":
             alert += ": the spinal canal is next. Withdraw and re-aim."
-        elif report.breach == "lateral" and p.level.startswith("T"):
+        elif report.breach == "lateral" and p.level in PARAPEDICULAR_LEVELS:
             alert += (": the pleura and the segmental artery lie beside a thoracic pedicle. "
                       "Withdraw and re-aim, or plan a parapedicular route.")
         else:
@@ -414,7 +406,7 @@ def _feedback(p: Any, report: Any) -> tuple[list[dict], str]:
     if p.cement_ml > 0:
         leaks = [leak for leak in p.leaks() if leak.volume_ml >= 0.01]
         lines.append({"text": f"Cement {p.cement_ml:.1f} mL", "kind": "info"})
-        veins = [leak for leak in leaks if leak.kind in ("venous", "venous/paravertebral")]
+        veins = p.venous_leaks()
         for leak in leaks:
             lines.append({"text": f"Leak ({leak.kind}, Yeom type {leak.yeom_type}): {leak.volume_ml:.2f} mL",
                           "kind": "warning"})

@@ -423,9 +423,8 @@ class Scene3D:
         # The body around the spine, named beside the treated level (shown only while visible).
         centre = t[:3, 3]
         for name, group in self.groups.items():
-            kind = name.replace(" ", "_")
-            if kind in BODY_TAGS and name in self._soft_points:
-                tag, direction = BODY_TAGS[kind]
+            if name in BODY_TAGS and name in self._soft_points:  # a body part is named by its kind
+                tag, direction = BODY_TAGS[name]
                 found.append((name, tag, LOOKS[group].color, "right",
                               surface_anchor(self._soft_points[name], centre, np.array(direction))))
         self._anchors[level] = found
