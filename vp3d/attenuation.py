@@ -87,6 +87,7 @@ def label_mu_per_mm(bone_quality: str = "normal") -> dict[Label, float]:
         Label.GAS: mu_per_mm("air"),
         Label.LIGAMENT: mu_per_mm("soft_tissue"),  # collagen and elastin, about as dense
         Label.CARTILAGE: mu_per_mm("cartilage"),
+        Label.TRUNK_MARROW: trabecular_mu_per_mm(bone_quality),
     }
 
 

@@ -34,6 +34,7 @@ class Label(IntEnum):
     GAS = 15  # gas in the stomach and bowel
     LIGAMENT = 16  # ligamenta flava and interspinous ligaments
     CARTILAGE = 17  # costal cartilages
+    TRUNK_MARROW = 18  # cancellous bone inside the sacrum's cortex
 
 
 @dataclass
@@ -51,8 +52,10 @@ class Volume:
     labels : numpy.ndarray or None
         :class:`Label` per voxel, same shape as ``mu_per_mm``, uint8.
     surround : Volume or None
-        Coarser volume of the body around this box (zero inside it), so that rays through
-        the whole trunk see all of its tissue while the fine box stays small.
+        Coarser volume of the body around this box, so that rays through the whole trunk see
+        all of its tissue while the fine box stays small. Inside a band along the box's faces
+        the two are blended (their weights sum to one) so no seam shows; ``labels`` are whole
+        everywhere, and ``mu_per_mm`` is whole deeper than the band.
     """
 
     mu_per_mm: np.ndarray

@@ -8,6 +8,7 @@ field's zero contour and the density volume interpolates the same samples.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -300,6 +301,9 @@ class Spine:
         for v in self.vertebrae.values():
             if v.deformation is not None:
                 _compact(mu, labels, grid, v, mu_of)
+        fine_w = _blend_weights(grid.shape, spacing_mm, ratio * spacing_mm)
+        for axis, w in enumerate(fine_w):  # the box's outer band fades into the surround
+            mu *= w.reshape([-1 if a == axis else 1 for a in range(3)])
         surround = _surround(self.skin.shape, grid, mu_of, trunk)
         return Volume(mu, spacing_mm, np.array(grid.origin_mm), labels, surround=surround)
 
@@ -314,6 +318,28 @@ def _mu_lut(mu_of) -> np.ndarray:
 
 #: Spacing of the coarse trunk volume around the fine box, mm.
 SURROUND_SPACING_MM = 2.0
+#: How far the X-ray's trunk reaches beyond the fine box, mm (more than a 230 mm field's
+#: half-width at the patient plus the torso's rounded ends).
+TRUNK_BEYOND_MM = 150.0
+#: Width of the band inside the fine box's faces where it fades into the surround, mm.
+BLEND_MM = 8.0
+
+
+def _blend_weights(shape, spacing_mm: float, coarse_mm: float) -> list[np.ndarray]:
+    """Per-axis weights of the fine box's voxels at ``spacing_mm`` (or of the surround's voxels
+    that tile the box, at ``coarse_mm``): 0 within half a coarse voxel of a face, rising
+    linearly to 1 at ``BLEND_MM`` further in.
+
+    The fine box carries the product of the three, the surround inside the box one minus it.
+    The ramp starts and ends on coarse voxel centres, so the coarse image of the band is exact
+    and the two add up to the whole tissue: no seam at the box's edges in any projection.
+    """
+    out = []
+    for n in shape:
+        centre = (np.arange(n) + 0.5) * spacing_mm  # voxel centres from the box face
+        depth = np.minimum(centre, n * spacing_mm - centre)
+        out.append(np.clip((depth - coarse_mm / 2) / BLEND_MM, 0.0, 1.0).astype(np.float32))
+    return out
 
 
 def _surround(torso: TorsoShape, fine: Grid, mu_of, trunk: Trunk) -> Volume:
@@ -324,10 +350,14 @@ def _surround(torso: TorsoShape, fine: Grid, mu_of, trunk: Trunk) -> Volume:
     """
     h = fine.spacing_mm
     step = h * max(1, round(SURROUND_SPACING_MM / h))
-    lo, hi = torso.bounds()
     box_lo = np.asarray(fine.origin_mm) - h / 2  # faces of the fine box
     box_hi = box_lo + h * np.asarray(fine.shape)
-    lo[2], hi[2] = box_lo[2] - 60.0, box_hi[2] + 60.0
+    # The trunk goes on past the ends of the 3-D skin, beyond any field of view centred in the
+    # box: no end of the body shows on an image.
+    z0, z1 = torso.z_range_mm
+    torso = dataclasses.replace(torso, z_range_mm=(min(z0, box_lo[2] - TRUNK_BEYOND_MM),
+                                                   max(z1, box_hi[2] + TRUNK_BEYOND_MM)))
+    lo, hi = torso.bounds()
     lo, hi = np.minimum(lo, box_lo), np.maximum(hi, box_hi)
     # Coarse voxel faces fall on the box faces: origin = box face + half a coarse voxel.
     n_lo = np.ceil((box_lo - (lo - 4.0)) / step).astype(int)
@@ -347,8 +377,11 @@ def _surround(torso: TorsoShape, fine: Grid, mu_of, trunk: Trunk) -> Volume:
         sl[(d < 0) & (d > -SKIN_MM)] = Label.SKIN
     trunk.paint(labels, xs, ys, zs)
     mu = _mu_lut(mu_of)[labels]
-    # Leave the fine box to the fine volume: exactly the coarse voxels that tile it.
-    mu[tuple(slice(int(a), int(a + n)) for a, n in zip(n_lo, inner))] = 0.0
+    # Leave the fine box to the fine volume (exactly the coarse voxels that tile it), except
+    # for the band inside its faces where the two blend (see _blend_weights).
+    wx, wy, wz = _blend_weights(tuple(int(n) for n in inner), float(step), float(step))
+    box = tuple(slice(int(a), int(a + n)) for a, n in zip(n_lo, inner))
+    mu[box] *= 1.0 - wx[:, None, None] * wy[None, :, None] * wz[None, None, :]
     return Volume(mu, float(step), np.array(grid.origin_mm), labels)
 
 

@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import brentq
 
 from vp3d.morphometry import LEVELS, morphometry
 from vp3d.volume import Label
@@ -162,14 +163,24 @@ class Trunk:
         tf = self.transforms["L5"]
         down = -tf[:3, 2]  # L5's caudal axis
         m5 = morphometry("L5")
-        top = tf[:3, 3] + down * (m5.body_posterior_height_mm / 2 + _num("lumbosacral_disc_mm"))
-        # The sacrum tilts back from L5 by the lumbosacral angle (about 15 deg more lordosis).
-        tilt = np.radians(_num("lumbosacral_tilt_deg"))
         ant5 = tf[:3, 1]
-        sac_down = np.cos(tilt) * down - np.sin(tilt) * ant5
-        sac_ant = np.sin(tilt) * down + np.cos(tilt) * ant5
-        return {"top": top, "down": sac_down, "anterior": sac_ant, "height": _num("sacrum_height_mm"),
-                "width": _num("sacrum_width_mm"), "depth": m5.endplate_depth_mm}
+        # S1's back wall continues L5's (George's line): its posterior-superior corner lies
+        # across the disc from L5's posterior-inferior corner.
+        corner5 = tf[:3, 3] + down * m5.body_posterior_height_mm / 2 - ant5 * m5.endplate_depth_mm / 2
+        # The S1 endplate slopes at the sacral slope; the sacrum's axis is perpendicular to it,
+        # running down and back.
+        slope = np.radians(_num("sacral_slope_deg"))
+        sac_down = np.array([0.0, -np.sin(slope), -np.cos(slope)])
+        sac_ant = np.array([0.0, np.cos(slope), -np.sin(slope)])
+        top = corner5 + down * _num("lumbosacral_disc_mm") + sac_ant * m5.endplate_depth_mm / 2
+        # Curvature index (chord / arc) c of a circular arc of length L: sin(a/2) / (a/2) = c,
+        # sagitta = L / a * (1 - cos(a/2)).
+        length, index = _num("sacrum_height_mm"), _num("sacral_curvature_index")
+        half = brentq(lambda h: np.sin(h) / h - index, 1e-3, 1.5)
+        return {"top": top, "down": sac_down, "anterior": sac_ant, "height": length,
+                "width": _num("sacrum_width_mm"), "depth": m5.endplate_depth_mm,
+                "body_width": m5.endplate_width_mm, "ala_drop": _num("sacral_ala_drop_mm"),
+                "sagitta": length / (2 * half) * (1.0 - np.cos(half)), "cortex": _num("sacral_cortex_mm")}
 
     # -- painting ---------------------------------------------------------------------------------
     def paint_grid(self, labels: np.ndarray, xs: np.ndarray, ys: np.ndarray, zs: np.ndarray,
@@ -345,23 +356,37 @@ class Trunk:
     def _paint_pelvis(self, sl, body, X, Y, z, yc, z_crest) -> None:
         s = self.sacrum
         top, down, ant = s["top"], s["down"], s["anterior"]
-        # Sacrum in its own frame: s along its caudal axis (tilted back from L5's), y along its front.
-        if top[2] - 1.2 * s["height"] < z < top[2] + 15.0:
+        # Sacrum in its own frame: along its caudal axis (tilted back from L5's), front toward
+        # its pelvic surface. The S1 body is as wide as L5's; the alae beside it reach the
+        # sacroiliac joints a little lower; the whole bone narrows to its apex and curves with
+        # its pelvic surface concave (sagitta from the curvature index); a cortex around marrow.
+        if top[2] - 1.3 * s["height"] < z < top[2] + 15.0:
             dx, dy, dz = X - top[0], Y - top[1], z - top[2]
             along = dx * down[0] + dy * down[1] + dz * down[2]
-            front = dx * ant[0] + dy * ant[1] + dz * ant[2]
             f = np.clip(along / s["height"], 0.0, 1.0)
+            front = dx * ant[0] + dy * ant[1] + dz * ant[2] + 4.0 * s["sagitta"] * f * (1.0 - f)
             half_w = 0.5 * s["width"] * (1.0 - 0.7 * f)
-            half_d = 0.5 * s["depth"] * (1.0 - 0.5 * f)
-            inside = (along > 0) & (along < s["height"]) & ((X / half_w) ** 2 + (front / half_d) ** 4 < 1.0)
+            half_d = 0.5 * s["depth"] * (1.0 - 0.55 * f)
+            body_hw = 0.5 * s["body_width"]
+            # The alae start lower than the S1 endplate, the more so toward the joints.
+            start = np.where(np.abs(X) < body_hw, 0.0,
+                             s["ala_drop"] * np.clip((np.abs(X) - body_hw) / (0.5 * s["width"] - body_hw), 0, 1))
+            ellipse = (X / half_w) ** 2 + (front / half_d) ** 2
+            inside = (along > start) & (along < s["height"]) & (ellipse < 1.0)
+            c = s["cortex"]
+            core = ((along > start + c) & (along < s["height"] - c)
+                    & (((np.abs(X) + c) / half_w) ** 2 + ((np.abs(front) + c) / half_d) ** 2 < 1.0))
             sl[body & inside] = Label.TRUNK_BONE
+            sl[body & inside & core] = Label.TRUNK_MARROW
         # Iliac wings: a curved blade from the sacroiliac joint out to the anterior superior spine;
         # the crest is highest at the L4-L5 level in its middle and lower at both spines.
         if z_crest - 130.0 < z < z_crest:
             t = _num("iliac_wing_thickness_mm") / 2
             asis = _num("iliac_asis_x_mm")
+            # The blades flare outward as they rise, from the acetabular roof to the crest.
+            flare = 0.55 + 0.45 * np.clip((z - (z_crest - 130.0)) / 130.0, 0.0, 1.0)
             for side in (1.0, -1.0):
-                cx, cy, rx, ry = side * 45.0, yc + 70.0, asis - 45.0, 95.0
+                cx, cy, rx, ry = side * 45.0, yc + 70.0, (asis - 45.0) * flare, 95.0
                 u, v = (X - cx) / rx, (Y - cy) / ry
                 r = np.sqrt(u * u + v * v)
                 on_arc = (np.abs(r - 1.0) * min(rx, ry) < t) & (side * (X - cx) > 0) & (Y < cy)
@@ -388,7 +413,7 @@ def _tips(level: str) -> tuple[np.ndarray, np.ndarray]:
 #: Mesh kinds of the trunk, the labels each is made of, and what the legend calls them.
 MESH_KINDS: dict[str, tuple[tuple[Label, ...], str]] = {
     "rib": ((Label.TRUNK_BONE, Label.CARTILAGE), "Ribs, costal cartilages and sternum"),
-    "pelvis": ((Label.TRUNK_BONE,), "Sacrum and pelvis"),
+    "pelvis": ((Label.TRUNK_BONE, Label.TRUNK_MARROW), "Sacrum and pelvis"),
     "lung": ((Label.LUNG,), "Lungs"),
     "vessel": ((Label.BLOOD,), "Heart, aorta and vena cava"),
     "organ": ((Label.ORGAN,), "Liver, stomach and kidneys"),
