@@ -464,9 +464,10 @@ def test_practice_route_is_planned_at_thoracic_levels_only():
     trigger("practice_route")("parapedicular")
     assert "withdraw it fully" in app.state.error_message
     trigger("practice_reset")()
+    medial_before = app.state.pr_medial_deg
     trigger("practice_route")("parapedicular")
     assert app.state.pr_route == "parapedicular"
-    trigger("practice_aim")("medial_deg", app.state.pr_medial_deg - 8.0)
+    assert app.state.pr_medial_deg > medial_before + 5.0  # the aim follows the new plan beside the pedicle
     seen = []
     while app.state.pr_depth_mm < app.state.pr_target_depth_mm - 2:
         trigger("practice_advance")(2)

@@ -8,6 +8,8 @@ import pytest
 from vp3d.anatomy import build_spine
 from vp3d.needle import GAUGES, Needle, assess, choose_gauge, plan_trajectory, steer
 
+from tests.volume_regions import label_at
+
 
 @pytest.fixture(scope="module")
 def spine():
@@ -81,3 +83,40 @@ def test_bad_needle_input(spine):
         steer(spine, traj, medial_deg=1e9)
     with pytest.raises(ValueError, match="gauge must be one of"):
         plan_trajectory(spine, "L1", gauge=12)
+
+
+@pytest.mark.parametrize("level", ["T5", "T8", "T11"])
+def test_parapedicular_path_passes_between_pedicle_and_rib(level):
+    """The planned thoracic parapedicular path meets skin, fat and muscle, never a rib, the
+    lung or the canal, runs beside the pedicle's lateral wall and ends in the body's target."""
+    from vp3d.needle import plan_parapedicular
+    from vp3d.volume import Label
+
+    spine = build_spine(level, level)
+    vol = spine.density_volume(spacing_mm=1.0)
+    for side in ("right", "left"):
+        classic = plan_trajectory(spine, level, side)
+        para = plan_parapedicular(spine, level, side)
+        assert np.allclose(para.target_mm, classic.target_mm)
+        medial = [np.degrees(np.arctan2(abs(t.direction[0]), t.direction[1])) for t in (classic, para)]
+        assert medial[1] > medial[0] + 5.0  # steeper, from further out
+        assert abs(para.skin_entry_mm[0]) > abs(classic.skin_entry_mm[0]) + 5.0
+        s = np.arange(0.0, para.target_depth_mm, 0.5)
+        pts = para.skin_entry_mm[None, :] + s[:, None] * para.direction[None, :]
+        labels = [label_at(vol, p) for p in pts]
+        assert not {Label.TRUNK_BONE, Label.LUNG, Label.CANAL} & set(labels), (side, set(labels))
+        inside = labels[next(i for i, lab in enumerate(labels) if lab != Label.AIR):]
+        assert Label.AIR not in inside  # no air once under the skin (lung would be 11)
+        assert inside[0] in (Label.SKIN, Label.FAT) and Label.MUSCLE in inside
+        assert labels[-1] == Label.TRABECULAR_BONE
+        rep = assess(spine, Needle(para, para.target_depth_mm))
+        assert rep.breach == "lateral" and rep.tip_in_body and not rep.medial_line_crossed_early
+
+
+def test_parapedicular_path_refused_where_it_cannot_be_planned():
+    from vp3d.needle import plan_parapedicular
+
+    with pytest.raises(ValueError, match=r"only at thoracic levels \(T1-T12\), got L1"):
+        plan_parapedicular(build_spine("L1", "L1"), "L1")
+    with pytest.raises(ValueError, match="no parapedicular path at T2 on the right clears the rib head"):
+        plan_parapedicular(build_spine("T2", "T2"), "T2")

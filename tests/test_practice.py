@@ -155,8 +155,11 @@ def test_an_unplanned_lateral_breach_is_a_breach_at_every_level(model, thoracic_
 
 def test_a_planned_parapedicular_route_is_accepted_at_thoracic_levels_only(model, thoracic_model):
     p = Practice(thoracic_model)
+    transpedicular = p.aim
     assert p.set_route("parapedicular") == "parapedicular"
-    p.set_aim(medial_deg=p.aim.medial_deg - 8.0)
+    # The aim moves to the planned path beside the pedicle: further out, steeper.
+    assert p.aim.entry_lateral_mm > transpedicular.entry_lateral_mm + 5.0
+    assert p.aim.medial_deg > transpedicular.medial_deg + 5.0
     reports = to_target(p)
     assert {r.breach for r in reports} - {None} == {"lateral"}
     item = p.score().item("pedicle breach")
@@ -166,7 +169,8 @@ def test_a_planned_parapedicular_route_is_accepted_at_thoracic_levels_only(model
     # A medial breach is a breach whatever the route.
     q = Practice(thoracic_model)
     q.set_route("parapedicular")
-    q.set_aim(medial_deg=q.aim.medial_deg + 14.0)
+    q.set_aim(entry_lateral_mm=transpedicular.entry_lateral_mm, entry_cranial_mm=transpedicular.entry_cranial_mm,
+              medial_deg=transpedicular.medial_deg + 14.0, caudal_deg=transpedicular.caudal_deg)
     to_target(q)
     medial = q.score().item("pedicle breach")
     assert medial.value.startswith("medial breach") and medial.verdict == "needs work"

@@ -202,6 +202,74 @@ def plan_trajectory(spine, level: str, side: str = "right", *, bipedicular: bool
     return _search(spine, v, side, gauge, desired, along_axis) or traj
 
 
+#: Levels where a parapedicular path is planned: the thoracic spine, where the rib head lies
+#: beside the pedicle (CIRSE 2017 standards of practice for vertebral augmentation).
+PARAPEDICULAR_LEVELS = tuple(f"T{i}" for i in range(1, 13))
+#: Clearance (mm) a parapedicular path keeps from the rib's head and neck and from the sac.
+RIB_CLEARANCE_MM = 1.0
+
+
+def plan_parapedicular(spine, level: str, side: str = "right", *, bipedicular: bool = True,
+                       gauge: int | None = None) -> Trajectory:
+    """Plan a parapedicular path at a thoracic ``level``: beside the pedicle's lateral wall,
+    between it and the rib head, into the posterolateral corner of the body.
+
+    The target is the transpedicular plan's (trabecular bone of the anterior third). The path
+    passes the isthmus 1-6 mm lateral to the pedicle's wall, at its height or up to 10 mm
+    lower, and is kept when it clears every rib (head, neck and shaft) and the thecal sac by
+    ``RIB_CLEARANCE_MM``, passes the pedicle on its lateral side (not above or below it) and
+    stays medial to the rib heads in front of them, where the pleura
+    lies further out. The first such path, closest to the pedicle, is kept.
+    """
+    from vp3d.anatomy.trunk import Trunk
+
+    level = check_level(level)
+    if level not in PARAPEDICULAR_LEVELS:
+        raise ValueError(f"a parapedicular path is planned only at thoracic levels (T1-T12), got {level}")
+    classic = plan_trajectory(spine, level, side, bipedicular=bipedicular, gauge=gauge)
+    v, m = spine.vertebrae[level], spine.vertebrae[level].morphometry
+    sign = 1.0 if side == "right" else -1.0
+    r = GAUGES[classic.gauge][0] / 2
+    ribs = [c for c in Trunk(spine.skin.shape).ribs if not c.cartilage]
+    isthmus = v.landmarks.pedicle_isthmus_mm[SIDES[side]]
+    if v.deformation is not None:
+        isthmus = v.deformation.forward(isthmus[None])[0]
+    # The rib heads sit on the body's sides, a little behind its middle (as the trunk builds them).
+    head_x, head_y = m.endplate_width_mm / 2 + 2.0, -0.45 * m.endplate_depth_mm / 2
+    for dz in (0.0, -2.0, -4.0, -6.0, -8.0, -10.0, 2.0):
+        for gap in (1.0, 2.0, 3.0, 4.0, 5.0, 6.0):
+            through_local = isthmus + np.array([sign * (m.pedicle_width_mm / 2 + r + gap), 0.0, dz])
+            through = _local_to_patient(v, through_local)
+            direction = classic.target_mm - through
+            direction /= np.linalg.norm(direction)
+            try:
+                traj = _complete(spine, level, side, classic.gauge, through, direction, classic.target_mm)
+            except ValueError:
+                continue
+            if (_parapedicular_clear(spine, v, traj, ribs, r, head_x, head_y)
+                    and assess(spine, Needle(traj, traj.target_depth_mm)).breach in (None, "lateral")):
+                return traj
+    raise ValueError(f"no parapedicular path at {level} on the {side} clears the rib head and the pedicle; "
+                     f"plan a transpedicular one")
+
+
+def _parapedicular_clear(spine, v, traj: Trajectory, ribs, r: float, head_x: float, head_y: float) -> bool:
+    """The path from skin to target misses every rib and the sac, and runs medial to the rib
+    heads (away from the pleura) in front of them."""
+    s = np.arange(0.0, traj.target_depth_mm + 1e-9, 0.5)
+    pts = traj.skin_entry_mm[None, :] + s[:, None] * traj.direction[None, :]
+    for cap in ribs:
+        ab = cap.b - cap.a
+        t = np.clip((pts - cap.a) @ ab / float(ab @ ab), 0.0, 1.0)
+        if np.min(np.linalg.norm(pts - (cap.a + t[:, None] * ab), axis=1)) < cap.radius_mm + r + RIB_CLEARANCE_MM:
+            return False
+    if np.min(spine.cord.distance_patient(pts)) < r + RIB_CLEARANCE_MM:
+        return False
+    local = _patient_to_local(v, pts)
+    front = local[:, 1] > head_y
+    return bool(np.all(np.abs(local[front, 0]) < head_x - r))
+
+
 def _clears_walls(spine, traj: Trajectory) -> bool:
     """Every stage from the bony entry to the target keeps PLAN_CLEARANCE_MM to the walls."""
     depths = np.linspace(traj.pedicle_entry_depth_mm, traj.target_depth_mm, 16)

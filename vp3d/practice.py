@@ -74,7 +74,8 @@ from vp3d.cement.targets import STRENGTH_ML as CEMENT_STRENGTH_ML
 from vp3d.cement.targets import cement_targets
 from vp3d.fluoro import CArm, Fluoroscope
 from vp3d.morphometry import check_level
-from vp3d.needle import NEEDLE_LENGTH_MM, SIDES, Needle, SafetyReport, Trajectory, assess, plan_trajectory
+from vp3d.needle import (NEEDLE_LENGTH_MM, PARAPEDICULAR_LEVELS, SIDES, Needle, SafetyReport, Trajectory, assess,
+                         plan_parapedicular, plan_trajectory)
 from vp3d.sdf import BAND_MM
 from vp3d.volume import Label
 
@@ -174,8 +175,6 @@ BREACH_REFERENCE = (
     "(no published breach rate for vertebroplasty found).")
 #: Routes a student may plan, and the levels where each is accepted.
 ROUTES = ("transpedicular", "parapedicular")
-#: Levels where a planned parapedicular path is accepted: the thoracic spine (CIRSE 2017).
-PARAPEDICULAR_LEVELS = tuple(f"T{i}" for i in range(1, 13))
 
 _TISSUE = {Label.AIR: "air (outside the patient)", Label.SOFT_TISSUE: "soft tissue", Label.FAT: "fat",
            Label.CORTICAL_BONE: "cortical bone", Label.TRABECULAR_BONE: "trabecular bone",
@@ -184,7 +183,8 @@ _TISSUE = {Label.AIR: "air (outside the patient)", Label.SOFT_TISSUE: "soft tiss
            Label.LUNG: "lung, through the pleura", Label.TRUNK_BONE: "rib or pelvic bone",
            Label.BLOOD: "a great vessel (aorta or vena cava) or the heart",
            Label.ORGAN: "an organ (liver, kidney or bowel)", Label.GAS: "gas in the bowel",
-           Label.LIGAMENT: "ligament between the laminae", Label.CARTILAGE: "costal cartilage"}
+           Label.LIGAMENT: "ligament between the laminae", Label.CARTILAGE: "costal cartilage",
+           Label.TRUNK_MARROW: "sacrum"}
 _AIM_FIELDS = ("entry_lateral_mm", "entry_cranial_mm", "medial_deg", "caudal_deg")
 
 
@@ -480,19 +480,17 @@ class Practice:
     def reset(self, side: str | None = None) -> None:
         """Start again: needle out at the planned aim, no cement, no shots, home C-arm views."""
         self.side = _side(self.side if side is None else side)
-        self.planned = _planned(self.model, self.level, self.side, self.bipedicular)
-        self.gauge = self.planned.gauge
-        self.aim = aim_of(self.planned, self._spine)
+        self._traj_cache: dict[NeedleAim, tuple[Trajectory, float | None]] = {}
+        self._exit_cache: dict[NeedleAim, float | None] = {}
+        self._plan()
         self.depth_mm = 0.0
         self.cement_ml = 0.0
         self.shots = 0
         self._carms = dict(self.model.views)
         self._shown: dict[str, tuple[tuple, np.ndarray]] = {}
-        self._traj_cache: dict[NeedleAim, tuple[Trajectory, float | None]] = {}
         self._result = None  # CementResult of the pose the cement went in from
         self._mask: tuple[float, np.ndarray] | None = None
         self._breaches: set[str] = set()
-        self._exit_cache: dict[NeedleAim, float | None] = {}
         self._anterior_past_mm: float | None = None  # furthest the tip went past the front wall
         self._min_clearance_mm = math.inf
         self._crossed_early = False
@@ -686,16 +684,26 @@ class Practice:
             raise ValueError(f"withdraw the needle fully (depth 0, now {self.depth_mm:g} mm) "
                              "before changing side")
         self.side = side
+        self._plan()
+        return self.aim
+
+    def _plan(self, route: str | None = None) -> None:
+        """Plan the path of ``route`` (default: the current one) on the current side; the
+        aim goes to the plan. A route the anatomy does not allow raises and changes nothing."""
+        route = self.route if route is None else route
+        if route == "parapedicular":
+            planned = plan_parapedicular(self._spine, self.level, self.side, bipedicular=self.bipedicular)
+        else:
+            planned = _planned(self.model, self.level, self.side, self.bipedicular)
+        self.route, self.planned, self.gauge = route, planned, planned.gauge
         self._traj_cache.clear()
         self._exit_cache.clear()
-        self.planned = _planned(self.model, self.level, side, self.bipedicular)
-        self.gauge = self.planned.gauge
-        self.aim = aim_of(self.planned, self._spine)
-        return self.aim
+        self.aim = aim_of(planned, self._spine)
 
     def set_route(self, route: str) -> str:
         """Plan the route before the needle enters the skin: ``"transpedicular"`` or, at thoracic
-        levels (T1-T12), ``"parapedicular"``, which passes lateral to the pedicle by the rib head."""
+        levels (T1-T12), ``"parapedicular"``, which passes lateral to the pedicle by the rib head
+        (:func:`vp3d.needle.plan_parapedicular`). The aim goes to the new plan."""
         if route not in ROUTES:
             raise ValueError(f"route must be one of {', '.join(ROUTES)}, got {str(route)[:40]!r}")
         if route == self.route:
@@ -707,7 +715,7 @@ class Practice:
         if self.depth_mm > 0:
             raise ValueError(f"plan the route before the needle goes in: withdraw it fully (depth 0, now "
                              f"{self.depth_mm:g} mm) first")
-        self.route = route
+        self._plan(route)
         return route
 
     # -- imaging -------------------------------------------------------------------------------

@@ -190,7 +190,8 @@ class PracticePanel:
         try:
             self.practice.set_route(route)
         finally:
-            self._publish()  # the page's choice goes back to the engine's route if refused
+            # The aim moves to the new route's plan; a refused choice goes back to the engine's.
+            self._publish(images=True)
 
     def practice_carm(self, view: Any, field: Any, value: Any) -> None:
         if view not in ("ap", "lateral"):
