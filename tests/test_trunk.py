@@ -203,3 +203,29 @@ def test_range_compression_keeps_the_lung_fields_off_white(thorax):
     img = compressed.image.astype(float)
     assert img[field].std() > 15.0
     assert img[40:88, 60:68].mean() < img[40:88, 8:20].mean() - 20.0
+
+
+def test_thoracic_laminae_overlap_like_tiles():
+    """Between T6 and T9, rays from behind beside the spinous processes meet bone (a lamina
+    reaching down over the next) before the sac almost everywhere; the lumbar spine keeps its
+    interlaminar windows, closed by the ligamenta flava only."""
+
+    def bone_first(spine) -> float:
+        levels = spine.levels
+        top, bottom = spine.vertebrae[levels[0]], spine.vertebrae[levels[-1]]
+        z_top = (top.transform[:3, :3] @ top.landmarks.lamina_top_mm + top.transform[:3, 3])[2]
+        z_low = bottom.transform[2, 3]
+        ys = np.arange(-160.0, 40.0, 0.5)
+        hits = []
+        for x in (-5.0, -3.0, 3.0, 5.0):
+            for z in np.arange(z_low, z_top - 1.0, 1.5):
+                pts = np.stack([np.full_like(ys, x), ys, np.full_like(ys, z)], axis=-1)
+                sac = spine.cord.distance_patient(pts) < 0
+                if not sac.any():
+                    continue
+                bone = [d for d in (v.distance_patient(pts) < 0 for v in spine.vertebrae.values()) if d.any()]
+                hits.append(bool(bone) and min(ys[np.argmax(d)] for d in bone) < ys[np.argmax(sac)])
+        return float(np.mean(hits))
+
+    assert bone_first(build_spine("T6", "T9")) > 0.95
+    assert bone_first(build_spine("L2", "L4")) < 0.85

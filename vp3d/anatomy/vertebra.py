@@ -151,6 +151,14 @@ def _facet_plate(joint: Joint, towards: float, m: LevelMorphometry) -> Rod:
                cap_mm=cap)
 
 
+#: How far a thoracic lamina leans back from its top edge, degrees, and how far below the
+#: next lamina's top edge it reaches, mm: thoracic laminae are broad and overlap from above
+#: like tiles (Gray's Anatomy, 41st ed. 2016, thoracic vertebrae); both figures are the
+#: model's approximation of that description, not measurements.
+SHINGLE_TILT_DEG = 20.0
+SHINGLE_OVERLAP_MM = 3.0
+
+
 def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shape, Landmarks]:
     """Signed-distance shape of one vertebra and its landmarks.
 
@@ -169,6 +177,18 @@ def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shap
     y_lam = -D / 2 - Cd - lamina_t / 2 + 0.5
     marks.lamina_top_mm = np.array([0.0, y_lam, z_lam + lamina_h / 2 - 1.5])
     marks.lamina_bottom_mm = np.array([0.0, y_lam, z_lam - lamina_h / 2 + 1.5])
+    # Thoracic laminae are tiled like a roof: each reaches down behind the top of the one
+    # below, its lower edge leaning back. Kept: the top edge; the plate turns back about it.
+    # T12 meets L1's taller lumbar lamina with lumbar-type joints: it is not tiled over it.
+    shingled = m.is_thoracic and m.level != "T12"
+    tilt = np.radians(SHINGLE_TILT_DEG if shingled else 0.0)
+    # Tops of successive laminae are a body and a disc apart; a tiled one reaches past that.
+    shingle_h = (Hp + m.disc_height_mm + SHINGLE_OVERLAP_MM) / np.cos(tilt) if shingled else lamina_h
+    lean = np.array([0.0, -np.sin(tilt), -np.cos(tilt)])  # from the top edge down the plate
+    lam_shift = np.array([0.0, 0.0, lamina_h / 2]) + lean * shingle_h / 2  # plate centre - z_lam line
+    if shingled:
+        bottom = np.array([0.0, y_lam, z_lam + lamina_h / 2]) + lean * shingle_h
+        marks.lamina_bottom_mm = bottom + np.array([0.0, lamina_t / 2, 1.5])  # its front face, low
     arch: list[Shape] = []
 
     def add(part: str, side: int, shape: Shape) -> Shape:
@@ -190,10 +210,10 @@ def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shap
         # The pars interarticularis, counted with the lamina.
         add("lamina", k, Rod(pillar_lo, pillar_hi, (pw + 2.0, pw + 1.0), (8.0, 8.0), side=[1, 0, 0]))
         # Lamina: from the pillar to the midline behind the canal.
-        lam_out = np.array([post[0] * 0.9, post[1] - 1.5, z_lam])
-        lam_mid = np.array([0.0, y_lam, z_lam])
-        add("lamina", k, Rod(lam_out, lam_mid, (lamina_t, lamina_t), (lamina_h, lamina_h),
-                             side=np.cross([0, 0, 1.0], lam_mid - lam_out), cap_mm=lamina_t / 2))
+        lam_out = np.array([post[0] * 0.9, post[1] - 1.5, z_lam]) + lam_shift
+        lam_mid = np.array([0.0, y_lam, z_lam]) + lam_shift
+        add("lamina", k, Rod(lam_out, lam_mid, (lamina_t, lamina_t), (shingle_h, shingle_h),
+                             side=np.cross(-lean, lam_mid - lam_out), cap_mm=lamina_t / 2))
         # Transverse process: lateral (lumbar) or posterolateral and up (thoracic).
         half_span = m.transverse_process_span_mm / 2
         reach = half_span - abs(post[0])
