@@ -9,6 +9,8 @@ field's zero contour and the density volume interpolates the same samples.
 from __future__ import annotations
 
 import dataclasses
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -291,12 +293,18 @@ class Spine:
         _paint_torso(labels, grid, self.skin.shape)
         trunk = Trunk(self.skin.shape)
         trunk.paint_grid(labels, grid.axis(0), grid.axis(1), grid.axis(2))
-        for part in self.ligaments:
-            _paint(labels, grid, part, lambda d: d < 0, Label.LIGAMENT)
-        for part in [self.cord, *self.discs]:
-            _paint(labels, grid, part, lambda d: d < 0, Label.DISC if part.kind == "disc" else Label.CANAL)
-        for v in self.vertebrae.values():
-            _paint_bone(labels, grid, v)
+        # Each part's field on the grid (the interpolation runs outside the GIL: in parallel),
+        # then painted in order: ligaments, sac and discs, bone last.
+        soft = [*self.ligaments, self.cord, *self.discs]
+        bones = list(self.vertebrae.values())
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+            blocks = list(pool.map(lambda part: _block(grid, part), soft + bones))
+        soft_labels = ([Label.LIGAMENT] * len(self.ligaments) + [Label.CANAL]
+                       + [Label.DISC] * len(self.discs))
+        for label, block in zip(soft_labels, blocks):
+            _paint(labels, block, lambda d: d < 0, label)
+        for v, block in zip(bones, blocks[len(soft):]):
+            _paint_bone(labels, grid, v, block)
         mu = _mu_lut(mu_of)[labels]
         for v in self.vertebrae.values():
             if v.deformation is not None:
@@ -408,15 +416,15 @@ def _block(grid: Grid, part: Part):
     return sl, d
 
 
-def _paint(labels, grid, part, where, label):
-    sl, d = _block(grid, part)
+def _paint(labels, block, where, label):
+    sl, d = block
     if sl is not None:
         view = labels[sl]
         view[where(d)] = label
 
 
-def _paint_bone(labels, grid, part):
-    sl, d = _block(grid, part)
+def _paint_bone(labels, grid, part, block):
+    sl, d = block
     if sl is not None:
         view = labels[sl]
         view[d < 0] = Label.CORTICAL_BONE
