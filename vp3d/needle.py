@@ -215,8 +215,8 @@ def plan_parapedicular(spine, level: str, side: str = "right", *, bipedicular: b
     between it and the rib head, into the posterolateral corner of the body.
 
     The target is the transpedicular plan's (trabecular bone of the anterior third). The path
-    passes the isthmus 1-6 mm lateral to the pedicle's wall, at its height or up to 10 mm
-    lower, and is kept when it clears every rib (head, neck and shaft) and the thecal sac by
+    passes the isthmus 1-8 mm lateral to the pedicle's wall, at its height, up to 10 mm lower
+    or 2 mm higher, and is kept when it clears every rib (head, neck and shaft) and the thecal sac by
     ``RIB_CLEARANCE_MM``, passes the pedicle on its lateral side (not above or below it) and
     stays medial to the rib heads in front of them, where the pleura
     lies further out. The first such path, closest to the pedicle, is kept.
@@ -236,8 +236,8 @@ def plan_parapedicular(spine, level: str, side: str = "right", *, bipedicular: b
         isthmus = v.deformation.forward(isthmus[None])[0]
     # The rib heads sit on the body's sides, a little behind its middle (as the trunk builds them).
     head_x, head_y = m.endplate_width_mm / 2 + 2.0, -0.45 * m.endplate_depth_mm / 2
-    for dz in (0.0, -2.0, -4.0, -6.0, -8.0, -10.0, 2.0):
-        for gap in (1.0, 2.0, 3.0, 4.0, 5.0, 6.0):
+    for dz in (0.0, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0, -9.0, -10.0, 1.0, 2.0):
+        for gap in (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0):
             through_local = isthmus + np.array([sign * (m.pedicle_width_mm / 2 + r + gap), 0.0, dz])
             through = _local_to_patient(v, through_local)
             direction = classic.target_mm - through
