@@ -31,3 +31,32 @@ def test_two_sessions_act_at_once_without_touching_each_other(chromium_browser, 
         b.assert_no_errors()
     finally:
         b.close()
+
+
+def test_closed_sessions_free_what_they_held(chromium_browser, vp3d_server):
+    """Sessions opened and closed one after another (story and practice) leave no app, no
+    trame server behind, and the server's memory flat (<= 1 MB per closed session)."""
+    import json
+    import urllib.request
+
+    def status() -> dict:
+        with urllib.request.urlopen(vp3d_server.rstrip("/") + "/status", timeout=10) as response:
+            return json.load(response)
+
+    def one(i: int) -> None:
+        query = "?audience=student&mode=practice" if i % 2 else "?audience=student"
+        record = open_page(chromium_browser, vp3d_server + query)
+        record.close()
+        wait_for(lambda: status()["sessions"] == 0, 30, "the session to close")
+
+    for i in range(3):  # warm: the shared model built, caches filled
+        one(i)
+    before = status()
+    for i in range(8):
+        one(i)
+    after = status()
+    assert after["closed"] >= before["closed"] + 8
+    assert after["apps_in_memory"] == 0 and after["trame_servers"] == 0, after
+    assert 1 <= after["models_cached"] <= 4
+    growth = (after["rss_mb"] - before["rss_mb"]) / 8
+    assert growth <= 1.0, (before, after)

@@ -28,6 +28,7 @@ from trame.app import TrameApp
 from trame.decorators import change, trigger
 
 from vp3d.app import audio, story
+from vp3d.app.boundary import page_message, wrong_values_message
 from vp3d.app.fluoro_panel import FluoroPanel
 from vp3d.app.practice_panel import PracticePanel
 from vp3d.app.quiz_panel import QuizPanel
@@ -79,23 +80,10 @@ def _session_boundary(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(self, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - this is the session boundary
             logger.exception("vp3d: %s failed", method.__name__)
-            self.show_error(_message(exc))
+            self.show_error(page_message(exc))
             return None
 
     return guarded
-
-
-def wrong_values_message(name: str, signature: inspect.Signature, args: tuple, kwargs: dict) -> str:
-    """A page call with the wrong values, in words: what the action takes and what came."""
-    params = [p for p in signature.parameters.values() if p.name != "self"]
-    wanted = ", ".join(p.name.replace("_", " ") for p in params) or "no values"
-    got = len(args) + len(kwargs)
-    return f"{name.strip('_').replace('_', ' ')}: takes {wanted}; got {got} value{'s' if got != 1 else ''}"
-
-
-def _message(exc: BaseException) -> str:
-    # Engine errors are ValueErrors written for the user; anything else names its type.
-    return str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
 
 
 #: Storyboard groups of the body around the spine (vp3d.anatomy.trunk).
@@ -150,7 +138,7 @@ class VertebroplastyApp(TrameApp):
         self.kiosk = bool(kiosk)
         self.idle_s = float(idle_s)
         self.tick_s = float(tick_s)
-        self._factory = model_factory or _default_model_factory
+        self._factory = _default_model_factory if model_factory is None else model_factory
         self.model: Any = None
         self.model_key: tuple | None = None
         self.fluoro: FluoroPanel | None = None
@@ -247,6 +235,21 @@ class VertebroplastyApp(TrameApp):
         if self._player is None:
             self._player = loop.create_task(self._play_loop())
 
+    def close(self) -> None:
+        """Release what this session holds once its browser has gone: the play loop and the
+        quiz's image task, the narration worker, the offscreen render window and the models.
+
+        Idempotent; the shared engine models stay in :class:`vp3d.app.sessions.SharedModels`.
+        """
+        for task in (self._player, getattr(self.quiz, "_task", None)):
+            if task is not None and not task.done():
+                task.cancel()
+        self._player = None
+        self._audio_pool.shutdown(wait=False, cancel_futures=True)
+        self.scene3d.close()
+        self.model = self.fluoro = None
+        self.practice.close()
+
     # ------------------------------------------------------------------ model
 
     def build_sync(self, choice: ViewChoice) -> None:
@@ -284,7 +287,7 @@ class VertebroplastyApp(TrameApp):
             if generation == self._generation:
                 with self.state:
                     self.state.building = False
-                    self.state.error_message = _message(exc)
+                    self.state.error_message = page_message(exc)
                     self._revert_choice_state()
             return
         if generation != self._generation:
@@ -293,7 +296,7 @@ class VertebroplastyApp(TrameApp):
             self._install_model(choice, model)
         except Exception as exc:  # noqa: BLE001
             logger.exception("vp3d: showing %s failed", choice)
-            self.show_error(_message(exc))
+            self.show_error(page_message(exc))
 
     def _install_model(self, choice: ViewChoice, model: Any) -> None:
         choice = ViewChoice(*choice.engine_key(), self.choice.audience)  # the audience may have moved on
@@ -397,7 +400,7 @@ class VertebroplastyApp(TrameApp):
         try:
             self._show_frame(camera=camera)
         except Exception as exc:  # the session must survive a failed frame
-            self.show_error(_message(exc))
+            self.show_error(page_message(exc))
 
     def _show_frame(self, *, camera: bool = False) -> None:
         if self.model is None:
@@ -516,7 +519,7 @@ class VertebroplastyApp(TrameApp):
                 self._tick(dt, now)
             except Exception as exc:  # noqa: BLE001 - keep playing after a bad frame
                 logger.exception("vp3d: frame failed")
-                self.show_error(_message(exc))
+                self.show_error(page_message(exc))
                 self.timeline.playing = False
 
     def _tick(self, dt: float, now: float) -> None:

@@ -110,7 +110,7 @@ def _serve_sessions(host: str, port: int, open_browser: bool, app_options: dict)
         return VertebroplastyApp(get_server(name, client_type="vue3"), model_factory=models,
                                  **app_options)
 
-    web = SessionServer(make_app)
+    web = SessionServer(make_app, models=models)
 
     def ready(actual_port: int) -> None:
         url = _display_url(host, actual_port)

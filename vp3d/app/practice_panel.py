@@ -14,6 +14,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
+from vp3d.app.boundary import page_message, wrong_values_message
 from vp3d.app.fluoro_panel import data_url
 from vp3d.app.story import page_number
 from vp3d.practice import PARAPEDICULAR_LEVELS
@@ -58,6 +59,11 @@ class PracticePanel:
                      "practice_planned", "practice_views", "practice_shoot"):
             server.trigger(name)(self._guard(getattr(self, name)))
 
+    def close(self) -> None:
+        """Drop the practice and its model (session end)."""
+        self.practice = self._model = self._base = None
+        self._shown.clear()
+
     def _init_state(self) -> None:
         s = self.app.state
         s.pr_ready = False
@@ -86,8 +92,6 @@ class PracticePanel:
         signature = inspect.signature(handler)
 
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            from vp3d.app.core import _message, wrong_values_message
-
             try:
                 signature.bind(*args, **kwargs)
             except TypeError:
@@ -100,7 +104,7 @@ class PracticePanel:
                 result = handler(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - session boundary
                 logger.info("vp3d practice: %s refused: %s", handler.__name__, exc)
-                self.app.show_error(_message(exc))
+                self.app.show_error(page_message(exc))
                 try:
                     self._publish()  # put the controls back to what the engine holds
                 except Exception:  # noqa: BLE001 - the message above is what the page needs

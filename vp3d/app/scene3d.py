@@ -12,6 +12,7 @@ animates by new points, same triangles) and moves the parts above it by a user m
 from __future__ import annotations
 
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -22,7 +23,7 @@ from vtkmodules.util import numpy_support
 from vtkmodules.vtkCommonCore import vtkUnsignedCharArray
 from vtkmodules.vtkCommonDataModel import vtkPolyData
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
-from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer, vtkRenderWindow
+from vtkmodules.vtkRenderingCore import vtkActor, vtkCamera, vtkPolyDataMapper, vtkRenderer, vtkRenderWindow
 
 from vp3d.anatomy.parts import CORD_NAME, DISC_NAME, PART_NAMES
 from vp3d.storyboard import CAMERA_PRESETS, Camera
@@ -96,15 +97,27 @@ def light_polydata(mesh: pv.PolyData) -> pv.PolyData:
     return light
 
 
+#: Renderers and windows of closed sessions, ready for the next (bounded by the most sessions
+#: ever open at once).
+_POOL: list[tuple[vtkRenderer, vtkRenderWindow]] = []
+_POOL_LOCK = threading.Lock()
+
+
 class Scene3D:
     """Actors of one session's scene and the camera that frames it."""
 
     def __init__(self) -> None:
-        self.renderer = vtkRenderer()
+        with _POOL_LOCK:
+            reused = _POOL.pop() if _POOL else None
+        if reused is None:
+            self.renderer = vtkRenderer()
+            self.render_window = vtkRenderWindow()
+            self.render_window.SetOffScreenRendering(1)  # never shown on the server
+            self.render_window.AddRenderer(self.renderer)
+        else:  # a closed session's, emptied by close()
+            self.renderer, self.render_window = reused
+            self.renderer.SetActiveCamera(vtkCamera())
         self.renderer.SetBackground(*rgb(BACKGROUND))
-        self.render_window = vtkRenderWindow()
-        self.render_window.SetOffScreenRendering(1)  # never shown on the server
-        self.render_window.AddRenderer(self.renderer)
         self.actors: dict[str, vtkActor] = {}
         self.groups: dict[str, str] = {}  # actor name -> part group
         self.level: str | None = None
@@ -133,6 +146,24 @@ class Scene3D:
         self.labels_level: str | None = None
         self.labels_neighbours = 0
         self._painted: set[str] = set()  # levels coloured by part
+
+    def close(self) -> None:
+        """Drop every actor and data object (session end) and hand the renderer and its
+        window to the next session.
+
+        VTK objects the page has seen carry trame-vtk's Python delete callbacks; freed here,
+        by reference count, those run safely. The renderer and window are kept for reuse
+        rather than left to Python's cycle collector, which must not run such callbacks.
+        """
+        for store in (self.actors, self.groups, self._data, self._points, self._matrices, self._levels,
+                      self._intact_points, self._part_labels, self._part_colors, self._anchors,
+                      self._soft_points):
+            store.clear()
+        self._retired.clear()
+        self.renderer.RemoveAllViewProps()
+        self.renderer.RemoveAllLights()
+        with _POOL_LOCK:
+            _POOL.append((self.renderer, self.render_window))
 
     # -------------------------------------------------------------- building
     def load(self, parts, level: str, level_centre_mm) -> None:

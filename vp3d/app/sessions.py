@@ -8,7 +8,12 @@ that chose the same level, grade, type and procedure (they are read-only once bu
 
 from __future__ import annotations
 
+import ctypes
+import gc
+import os
 import threading
+import uuid
+import weakref
 from collections import OrderedDict
 from typing import Any, Callable
 
@@ -20,8 +25,62 @@ from vp3d.app import audio
 MODEL_CACHE_SIZE = 4
 
 
+def rss_mb() -> float:
+    """Resident memory of this process, MB (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _trim_heap() -> None:
+    """Give freed heap pages back to the system (glibc keeps them otherwise), so a server
+    that has served many sessions does not look as big as its busiest moment."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _forget_server(server) -> None:
+    """trame remembers the last server it built a page for (a module-level layout context),
+    the last one it started (a class attribute of its protocol, and wslink's module-level
+    server) and, in trame-vtk, a helper per server name; a closed session's server must stay
+    in none of them."""
+    from trame_client.widgets import core as widgets
+    from trame_server.protocol import CoreServer
+
+    ctx = getattr(widgets, "HTML_CTX", None)
+    if ctx is not None and getattr(ctx, "_server", None) is server:
+        ctx._server = None
+    if getattr(CoreServer, "server", None) is server:
+        CoreServer.server = None
+    import wslink.server as wslink_server  # the last websocket server started, module-level
+
+    if getattr(wslink_server, "ws_server", None) is getattr(server, "_server", object()):
+        wslink_server.ws_server = None
+    # trame-vtk keeps a helper per server name, holding the VTK objects sent to the page.
+    try:
+        from trame_vtk.modules import vtk as vtk_module
+    except ImportError:
+        return
+    helper = getattr(vtk_module, "HELPERS_PER_SERVER", {}).pop(server.name, None)
+    if helper is not None:
+        # Its VTK application holds every object the page was sent: release it now, by
+        # reference count, so their delete callbacks run here and not inside the cycle
+        # collector (where trame-vtk's Python callbacks crash the process).
+        helper._vtk_core = None
+        getattr(helper, "_hybrid_views", {}).clear()
+
+
 class SharedModels:
-    """Build each choice's engine model once, for every session that asks for it."""
+    """Build each choice's engine model once, for every session that asks for it.
+
+    A bounded cache (``size`` models, least recently asked for dropped first): a model no
+    session uses stays until newer choices push it out, so a kiosk or a class on one level
+    never rebuilds it, and memory stays bounded whatever the number of sessions.
+    """
 
     def __init__(self, factory: Callable[..., Any], size: int = MODEL_CACHE_SIZE):
         self._factory = factory
@@ -29,6 +88,9 @@ class SharedModels:
         self._models: OrderedDict[Any, Any] = OrderedDict()
         self._locks: dict[Any, threading.Lock] = {}
         self._guard = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._models)
 
     def __call__(self, choices, progress=None):
         key = choices
@@ -51,10 +113,11 @@ class SharedModels:
 
 class SessionServer(MultiClientServer):
     """trame's one-app-per-connection server, with the narration audio route, a real port
-    when asked for port 0, and a count of live sessions."""
+    when asked for port 0, a ``/status`` route, and sessions that free what they hold when
+    their browser goes (trame's own handler keeps every session's server registered)."""
 
     def __init__(self, make_app: Callable[[str], Any], *, max_msg_size: int = 20_000_000,
-                 heartbeat: int = 30):
+                 heartbeat: int = 30, models: SharedModels | None = None):
         from aiohttp import web
 
         self._completion = None
@@ -62,6 +125,7 @@ class SessionServer(MultiClientServer):
         self.ws_options = dict(max_msg_size=max_msg_size, heartbeat=heartbeat)
         self.web_server = web.Application()
         self.web_server.router.add_route("GET", "/", self._index_handler)
+        self.web_server.router.add_route("GET", "/status", self._status_handler)
         # The audio route goes before the static catch-all at "/".
         audio.add_route(self.web_server)
         routes = [web.get("/ws", self._ws_handler)]
@@ -71,14 +135,69 @@ class SessionServer(MultiClientServer):
         routes.append(web.static("/", www._www, append_version=True))
         self.web_server.add_routes(routes)
         self.sessions = 0
+        self.closed = 0
         self.port: int | None = None
+        self._models = models
+        self._apps: weakref.WeakSet = weakref.WeakSet()  # apps not yet garbage-collected
 
     async def _ws_handler(self, request):
+        from aiohttp import WSMsgType, web
+        from trame.app.core import AVAILABLE_SERVERS
+
+        name = uuid.uuid4().hex
         self.sessions += 1
+        app = self.trame_app(name)
+        self._apps.add(app)
+        task = app.server.start(backend="generic", exec_mode="task")
+        connection = None
+        ws = web.WebSocketResponse(**self.ws_options)
         try:
-            return await super()._ws_handler(request)
+            await app.server.ready
+
+            async def to_browser(binary, content):
+                await (ws.send_bytes(content) if binary else ws.send_str(content))
+
+            await ws.prepare(request)
+            connection = await app.server._server.ws.connect()
+            connection.on_message(to_browser)
+            async for msg in ws:
+                await connection.send(msg.type == WSMsgType.BINARY, msg)
         finally:
             self.sessions -= 1
+            self.closed += 1
+            try:
+                if connection is not None:
+                    await connection.close()
+                await app.server.stop()
+                await task
+            finally:
+                # Everything the session held goes: its tasks, workers, scene, state and the
+                # registry entry trame keeps for every named server.
+                close = getattr(app, "close", None)
+                if close is not None:
+                    close()
+                AVAILABLE_SERVERS.pop(name, None)
+                _forget_server(app.server)
+                del app, task, connection
+                gc.collect()
+                _trim_heap()
+        return ws
+
+    def status(self) -> dict:
+        """Live sessions, sessions closed, apps and trame servers still in memory, engine
+        models cached and the process's resident memory (MB)."""
+        from trame.app.core import AVAILABLE_SERVERS
+
+        gc.collect()
+        return {"sessions": self.sessions, "closed": self.closed, "apps_in_memory": len(self._apps),
+                "trame_servers": sum(1 for n in AVAILABLE_SERVERS if n != "__www__"),
+                "models_cached": 0 if self._models is None else len(self._models),
+                "rss_mb": round(rss_mb(), 1)}
+
+    async def _status_handler(self, request):
+        from aiohttp import web
+
+        return web.json_response(self.status())
 
     async def run(self, host: str = "localhost", port: int = 8080,
                   on_ready: Callable[[int], None] | None = None) -> None:
