@@ -18,7 +18,7 @@ def _run(*args, env_extra=None):
 
 def test_bad_level_is_one_line_and_exit_2():
     for args in (["render", "--top", "L7", "--out", "x.png"], ["build-meshes", "--bottom", "T13"],
-                 ["serve", "--top", "x"]):
+                 ["serve", "--level", "x"]):
         r = _run(*args)
         assert r.returncode == 2, r
         lines = [ln for ln in r.stderr.splitlines() if ln.strip() and "WARN" not in ln]
@@ -76,3 +76,35 @@ def test_serve_refuses_a_broken_storyboard(tmp_path):
     assert r.returncode == 2, r.stdout[-2000:] + r.stderr[-2000:]
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("vp3d: error")]
     assert len(lines) == 1 and "vertebroplasty.yaml" in lines[0] and "step" in lines[0], r.stderr
+
+
+def test_bad_paths_ports_and_hosts_are_one_line_and_exit_2_before_any_work(tmp_path):
+    """Output paths, ports and hosts are checked before the slow work starts."""
+    import socket
+    import time
+
+    existing_file = tmp_path / "a_file"
+    existing_file.write_text("x")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        cases = {
+            ("radiographs", "--out", str(tmp_path / "missing" / "a.png")): "does not exist",
+            ("render", "--out", str(tmp_path)): "is a folder; name a PNG file",
+            ("build-meshes", "--out", str(existing_file)): "is a file; name a folder",
+            ("render", "--highlight", "T5", "--out", str(tmp_path / "r.png")): "outside --top T10 to --bottom L5",
+            ("serve", "--port", "99999"): "from 1 to 65535",
+            ("serve", "--port", "-5"): "from 1 to 65535",
+            ("serve", "--host", "999.1.1.1"): "not an address or name",
+            ("serve", "--host", "127.0.0.1", "--port", str(taken)): f"port {taken} on 127.0.0.1 is in use",
+            ("serve", "--grade", "5"): "grade must be 1, 2 or 3",
+        }
+        for args, words in cases.items():
+            start = time.monotonic()
+            r = _run(*args)
+            lines = [ln for ln in r.stderr.splitlines() if ln.strip() and "WARN" not in ln]
+            assert r.returncode == 2 and len(lines) == 1 and words in lines[0], (args, r.stderr)
+            assert time.monotonic() - start < 8.0, args  # refused before building anything
+    r = _run("render", "--out", "/sys/r.png")  # root passes permission checks there: tried for real
+    assert r.returncode == 2 and "not writable" in r.stderr, r.stderr

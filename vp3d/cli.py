@@ -19,25 +19,27 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="start the web app on the default scene")
     s.add_argument("--host", default="localhost", help="interface to listen on (default localhost)")
-    s.add_argument("--port", type=int, default=8080, help="TCP port, 0 for any free one")
+    s.add_argument("--port", default="8080", help="TCP port 1-65535, or 0 for any free one (default 8080)")
     s.add_argument("--server", action="store_true", help="do not open a browser")
     s.add_argument("--shared", action="store_true",
                    help="one story for every tab (default: each browser session has its own)")
-    s.add_argument("--top", default="T10")
-    s.add_argument("--bottom", default="L5")
-    s.add_argument("--highlight", default="L1")
+    s.add_argument("--level", default="L1", help="level a new session opens on (T5-L5, default L1)")
+    s.add_argument("--grade", default="2", help="its Genant grade, 1-3 (default 2)")
+    s.add_argument("--kind", default="wedge", help="wedge, biconcave or crush (default wedge)")
+    s.add_argument("--procedure", default="vertebroplasty", help="vertebroplasty or kyphoplasty")
+    s.add_argument("--audience", default="patient", help="patient or student (default patient)")
     s.add_argument("--kiosk", action="store_true",
                    help="outreach kiosk: the story plays on a loop with narration, no choices")
 
     b = sub.add_parser("build-meshes", help="generate the browser meshes into meshes/")
-    b.add_argument("--top", default="T10")
-    b.add_argument("--bottom", default="L5")
+    b.add_argument("--top", default="T10", help="highest level, T1-L5 (default T10)")
+    b.add_argument("--bottom", default="L5", help="lowest level, T1-L5 (default L5)")
     b.add_argument("--out", default=None, help="cache folder (default: meshes/)")
 
     r = sub.add_parser("render", help="render a PNG offscreen")
-    r.add_argument("--top", default="T10")
-    r.add_argument("--bottom", default="L5")
-    r.add_argument("--highlight", default=None)
+    r.add_argument("--top", default="T10", help="highest level, T1-L5 (default T10)")
+    r.add_argument("--bottom", default="L5", help="lowest level, T1-L5 (default L5)")
+    r.add_argument("--highlight", default=None, help="a level of the range shown in colour")
     r.add_argument("--view", choices=VIEWS, default="lateral")
     r.add_argument("--bones-only", action="store_true", help="vertebrae only (no discs, sac)")
     r.add_argument("--body", action="store_true",
@@ -46,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--size", default="1200x900", help="WIDTHxHEIGHT in pixels")
     r.add_argument("--out", required=True, help="PNG file to write")
     f = sub.add_parser("radiographs", help="AP and lateral fluoroscopy of the procedure, as one PNG")
-    f.add_argument("--level", default="L1")
+    f.add_argument("--level", default="L1", help="treated level, T1-L5 (default L1)")
     f.add_argument("--grade", type=int, default=2, help="Genant grade 1-3")
     f.add_argument("--kind", default="wedge", help="wedge, biconcave or crush")
     f.add_argument("--bone", default="osteoporotic", help="normal or osteoporotic")
@@ -63,12 +65,21 @@ def main(argv: list[str] | None = None) -> int:
                 setattr(args, name, check_level(getattr(args, name)))
         if hasattr(args, "top") and LEVELS.index(args.top) > LEVELS.index(args.bottom):
             raise ValueError(f"--top {args.top} must be above --bottom {args.bottom}")
+        if getattr(args, "highlight", None) is not None and not (
+                LEVELS.index(args.top) <= LEVELS.index(args.highlight) <= LEVELS.index(args.bottom)):
+            raise ValueError(f"--highlight {args.highlight} is outside --top {args.top} to --bottom {args.bottom}")
+        if getattr(args, "out", None) is not None:
+            _check_out(args.out, folder=args.command == "build-meshes")
         if args.command == "serve":
+            from vp3d.app import story
             from vp3d.app.main import serve
 
-            serve(args.host, args.port, open_browser=not args.server,
-                  top=args.top, bottom=args.bottom, highlight=args.highlight, kiosk=args.kiosk,
-                  shared=args.shared)
+            port = _port(args.port)
+            _check_listen(args.host, port)
+            choice = {name: story.check_choice(name, getattr(args, name))
+                      for name in ("level", "grade", "kind", "procedure", "audience")}
+            serve(args.host, port, open_browser=not args.server, kiosk=args.kiosk, shared=args.shared,
+                  **choice)
         elif args.command == "build-meshes":
             from vp3d.meshes import build_scene_meshes, scene_dir
 
@@ -97,9 +108,68 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"vp3d: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file system refusal the checks above could not foresee
+        print(f"vp3d: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _port(text: str) -> int:
+    """``--port``: 0 (any free port) or 1-65535."""
+    try:
+        port = int(str(text).strip())
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise ValueError(f"--port must be a whole number from 1 to 65535, or 0 for any free port; got {text!r}")
+    return port
+
+
+def _check_listen(host: str, port: int) -> None:
+    """The host names an address of this machine and the port is free on it."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise ValueError(f"--host {host!r} is not an address or name this machine can listen on") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if port and exc.errno in (98, 48):  # EADDRINUSE (Linux, macOS)
+                raise ValueError(f"port {port} on {host} is in use; pick another with --port, or 0 for any") from None
+            raise ValueError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _check_out(path: str, *, folder: bool) -> None:
+    """Before any work: an output file's folder exists and is writable and the name is not a
+    folder; an output folder is not an existing file and can be made."""
+    from pathlib import Path
+
+    out = Path(path)
+    if folder:
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {path} is a file; name a folder for the meshes")
+        # The folder itself, or the nearest existing folder it will be made in.
+        parent = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    else:
+        if out.is_dir():
+            raise ValueError(f"--out {path} is a folder; name a PNG file inside it")
+        parent = out.parent if str(out.parent) else Path(".")
+        if not parent.is_dir():
+            raise ValueError(f"--out {path}: the folder {parent} does not exist")
+    import tempfile
+
+    try:  # permissions alone do not tell (root on a read-only or special file system)
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError:
+        raise ValueError(f"--out {path}: the folder {parent} is not writable") from None
 
 
 def _size(text: str) -> tuple[int, int]:
