@@ -340,6 +340,25 @@ def test_modes_follow_the_link_and_the_audience():
     assert request.mode == "story" and "mode must be one of" in request.messages[0]
 
 
+def test_every_link_value_ignored_or_changed_is_named():
+    """Unknown parameters, the switch to student words for practice and quiz, and the kiosk
+    audience on a normal server each get a notice; a plain link gets none."""
+    default = ViewChoice()
+    assert parse_query("?level=L2&grade=3&audience=student&step=7", default).messages == []
+    unknown = parse_query("?foo=1&lang=es&level=L2", default)
+    assert unknown.choice.level == "L2" and len(unknown.messages) == 1
+    assert "ignored 'foo', 'lang'" in unknown.messages[0] and "reads level" in unknown.messages[0]
+    quiz = parse_query("?mode=quiz", default)
+    assert quiz.mode == "quiz" and quiz.choice.audience == "student"
+    assert quiz.messages == ["Link: the quiz is for students; showing the student words."]
+    assert parse_query("?mode=quiz&audience=student", default).messages == []
+    kiosk = parse_query("?audience=kiosk", default)
+    assert kiosk.choice.audience == "kiosk" and "loops only on a kiosk server" in kiosk.messages[0]
+    app = make_app()
+    app.apply_url("?mode=practice&colour=blue")
+    assert app.state.mode == "practice" and len(app.state.notices) == 2
+
+
 def test_kiosk_links_cannot_open_a_student_mode():
     app = make_app(kiosk=True)
     app.apply_url("?mode=quiz")

@@ -122,6 +122,10 @@ def _valid(field_name: str) -> str:
     return ", ".join(str(v) for v in values)
 
 
+#: The page URL's parameters; any other is named on the page as ignored.
+URL_PARAMETERS = ("level", "grade", "kind", "procedure", "audience", "step", "mode")
+
+
 @dataclass
 class UrlRequest:
     """What a page URL asked for, after checking: a choice, a step and messages for bad values."""
@@ -144,6 +148,11 @@ def parse_query(query: str | Mapping[str, Any], default: ViewChoice) -> UrlReque
     else:
         return UrlRequest(default, None, [f"ignored the link's parameters: {type(query).__name__}"])
     choice, messages = default, []
+    unknown = sorted(str(k) for k in params if k not in URL_PARAMETERS)
+    if unknown:
+        messages.append(f"Link: ignored {', '.join(shown(k) for k in unknown[:5])}"
+                        f"{' and more' if len(unknown) > 5 else ''}; this page reads "
+                        f"{', '.join(URL_PARAMETERS)}.")
     for name in ("level", "grade", "kind", "procedure", "audience"):
         if name not in params:
             continue
@@ -166,8 +175,13 @@ def parse_query(query: str | Mapping[str, Any], default: ViewChoice) -> UrlReque
             messages.append(f"Link: the {wanted} is for the student audience; showing the story.")
         else:
             mode = wanted
-            if mode != "story":
+            if mode != "story" and choice.audience != "student":
+                if default.audience != "kiosk":  # a kiosk says why it stays on the story
+                    messages.append(f"Link: the {mode} is for students; showing the student words.")
                 choice = replace(choice, audience="student")
+    if choice.audience == "kiosk" and default.audience != "kiosk":
+        messages.append("Link: audience kiosk gives this page the kiosk's large type and patient "
+                        "words; the story loops only on a kiosk server (vp3d serve --kiosk).")
     return UrlRequest(choice, step, messages, mode)
 
 
