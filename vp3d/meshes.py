@@ -17,11 +17,14 @@ from pathlib import Path
 import pyvista as pv
 
 from vp3d.meshing import decimate
+from vp3d.paths import generated_dir
 
 PACKAGE_DIR = Path(__file__).parent
 #: Default cache folder: ``meshes/`` beside the package in a checkout, overridable with
 #: the ``VP3D_MESH_DIR`` environment variable.
-DEFAULT_MESH_DIR = Path(os.environ.get("VP3D_MESH_DIR", PACKAGE_DIR.parent / "meshes"))
+#: Generated meshes: ``meshes/`` of a checkout, else the user's cache (vp3d.paths);
+#: ``VP3D_MESH_DIR`` overrides both.
+DEFAULT_MESH_DIR = Path(os.environ.get("VP3D_MESH_DIR") or generated_dir("meshes", "meshes"))
 
 #: Triangle budget per part kind for the browser (whole default scene <= 300 k triangles).
 TRIANGLES = {"vertebra": 13_000, "disc": 3_000, "nucleus": 800, "cord": 4_000, "skin": 3_000,

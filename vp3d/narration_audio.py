@@ -28,11 +28,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Mapping
 
+from vp3d.paths import generated_dir
 from vp3d.storyboard import AUDIENCES, Scene, Step, audience_of, narration_text
 
 CACHE_ENV = "VP3D_CACHE_DIR"
 ESPEAK_ENV = "VP3D_ESPEAK"
-CHECKOUT_DIR = Path(__file__).resolve().parents[1]
 #: Bump when the way text becomes speech changes, so old files are not reused.
 FORMAT_VERSION = 1
 ESPEAK_TIMEOUT_S = 120.0
@@ -71,9 +71,10 @@ class EspeakNotFoundError(NarrationAudioError):
 
 
 def cache_dir() -> Path:
-    """Where narration WAVs are kept: ``$VP3D_CACHE_DIR/narration`` or ``.cache/narration``."""
+    """Where narration WAVs are kept: ``$VP3D_CACHE_DIR/narration``, else ``.cache/narration``
+    in a checkout or the user's vp3d cache (:mod:`vp3d.paths`)."""
     root = os.environ.get(CACHE_ENV)
-    return (Path(root) if root else CHECKOUT_DIR / ".cache") / "narration"
+    return Path(root) / "narration" if root else generated_dir(".cache/narration", "narration")
 
 
 _SPOKEN = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from vp3d.anatomy.body import MEASURE_INSET_MM
-from vp3d.morphometry import LevelMorphometry
+from vp3d.morphometry import LEVELS, LevelMorphometry, morphometry
 
 
 def rotation_x(angle_deg: float) -> np.ndarray:
@@ -56,3 +56,16 @@ def lower_in_upper(upper: LevelMorphometry, lower: LevelMorphometry) -> np.ndarr
     half_turn = rotation_x(disc_wedge_deg(upper) / 2)
     down = translation([0.0, 0.0, -upper.disc_height_mm / 2 - centre_height_mm(lower) / 2])
     return disc_frame(upper) @ half_turn @ down
+
+
+def level_transforms() -> dict[str, np.ndarray]:
+    """Local -> patient transform of every level T1-L5, with L1 at the patient origin."""
+    out = {"L1": np.eye(4)}
+    i1 = LEVELS.index("L1")
+    for i in range(i1 + 1, len(LEVELS)):
+        up, lo = LEVELS[i - 1], LEVELS[i]
+        out[lo] = out[up] @ lower_in_upper(morphometry(up), morphometry(lo))
+    for i in range(i1 - 1, -1, -1):
+        up, lo = LEVELS[i], LEVELS[i + 1]
+        out[up] = out[lo] @ np.linalg.inv(lower_in_upper(morphometry(up), morphometry(lo)))
+    return out

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vp3d.anatomy.alignment import level_transforms
 from vp3d.anatomy.vertebra import PART_KEYS
 
 #: Plain clinical names of the parts, in the order of :data:`PART_KEYS` (the label values).
@@ -66,7 +67,7 @@ def placed_vertebra(level: str):
 
     Raises ``ValueError`` naming the valid levels when ``level`` is unknown.
     """
-    from vp3d.anatomy.spine import build_vertebra, level_transforms
+    from vp3d.anatomy.spine import build_vertebra
 
     vertebra = build_vertebra(level)
     vertebra.transform = level_transforms()[vertebra.level]

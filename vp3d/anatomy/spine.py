@@ -19,16 +19,14 @@ import pyvista as pv
 from scipy import ndimage
 
 from vp3d import attenuation
-from vp3d.anatomy.alignment import disc_frame, lower_in_upper
+from vp3d.anatomy.alignment import disc_frame, level_transforms, lower_in_upper
 from vp3d.anatomy.body import VertebralBody
 from vp3d.anatomy.trunk import Trunk
 from vp3d.anatomy.vertebra import (
-    SIDES,
-    Joint,
     Landmarks,
     basivertebral_vein,
     body_shape,
-    superior_joint,
+    lower_joints,
     vertebra_shape,
 )
 from vp3d.meshing import contour_zero
@@ -119,15 +117,6 @@ class Vertebra(Part):
     landmarks: Landmarks = field(default_factory=Landmarks)
 
 
-def _lower_joints(level: str) -> list[Joint]:
-    """The facet joints with the level below, in ``level``'s frame (L5: a virtual S1 like L5)."""
-    m = morphometry(level)
-    i = LEVELS.index(level)
-    below = morphometry(LEVELS[i + 1]) if i + 1 < len(LEVELS) else m
-    to_upper = lower_in_upper(m, below)
-    return [superior_joint(below, side).moved(to_upper) for side in SIDES]
-
-
 def build_vertebra(level: str, spacing_mm: float = FIELD_SPACING_MM) -> Vertebra:
     """One vertebra in its local frame (origin at the body's centre, +z along its axis).
 
@@ -136,7 +125,7 @@ def build_vertebra(level: str, spacing_mm: float = FIELD_SPACING_MM) -> Vertebra
     level = check_level(level)
     _check_spacing(spacing_mm)
     m = morphometry(level)
-    shape, marks = vertebra_shape(m, _lower_joints(level))
+    shape, marks = vertebra_shape(m, lower_joints(level))
     return Vertebra(level, "vertebra", level, shape, np.eye(4), spacing_mm,
                     morphometry=m, landmarks=marks)
 
@@ -144,19 +133,6 @@ def build_vertebra(level: str, spacing_mm: float = FIELD_SPACING_MM) -> Vertebra
 def _check_spacing(spacing_mm: float) -> None:
     if not (np.isfinite(spacing_mm) and 0.2 <= spacing_mm <= 4.0):
         raise ValueError(f"spacing_mm must be between 0.2 and 4.0 mm, got {spacing_mm!r}")
-
-
-def level_transforms() -> dict[str, np.ndarray]:
-    """Local -> patient transform of every level T1-L5, with L1 at the patient origin."""
-    out = {"L1": np.eye(4)}
-    i1 = LEVELS.index("L1")
-    for i in range(i1 + 1, len(LEVELS)):
-        up, lo = LEVELS[i - 1], LEVELS[i]
-        out[lo] = out[up] @ lower_in_upper(morphometry(up), morphometry(lo))
-    for i in range(i1 - 1, -1, -1):
-        up, lo = LEVELS[i], LEVELS[i + 1]
-        out[up] = out[lo] @ np.linalg.inv(lower_in_upper(morphometry(up), morphometry(lo)))
-    return out
 
 
 @dataclass

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import brentq
 
+from vp3d.anatomy.alignment import level_transforms
+from vp3d.anatomy.vertebra import lower_joints, vertebra_shape
 from vp3d.morphometry import LEVELS, morphometry
 from vp3d.volume import Label
 
@@ -74,7 +76,6 @@ class Trunk:
     """The body around the spine, built from the positions of every level T1-L5."""
 
     def __init__(self, torso) -> None:
-        from vp3d.anatomy.spine import level_transforms
 
         self.torso = torso
         tf = level_transforms()
@@ -399,10 +400,8 @@ class Trunk:
 
 @lru_cache(maxsize=4)
 def _tips(level: str) -> tuple[np.ndarray, np.ndarray]:
-    from vp3d.anatomy.spine import _lower_joints
-    from vp3d.anatomy.vertebra import vertebra_shape
 
-    _, marks = vertebra_shape(morphometry(level), _lower_joints(level))
+    _, marks = vertebra_shape(morphometry(level), lower_joints(level))
     tips = {}
     for prim in marks.primitives:
         if prim.part == "transverse":

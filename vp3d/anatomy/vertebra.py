@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vp3d.anatomy.body import VertebralBody
-from vp3d.morphometry import LevelMorphometry
+from vp3d.anatomy.alignment import lower_in_upper
+from vp3d.morphometry import LEVELS, LevelMorphometry, morphometry
 from vp3d.sdf import Rod, Shape, Subtract, Union, _unit
 
 #: Facet joint space between the articular surfaces, mm (cartilage and synovial gap;
@@ -288,3 +289,12 @@ def _rib_facets(m: LevelMorphometry, body: VertebralBody) -> Shape:
             t_hit = ts[np.argmax(d >= radius - depth)]
             cuts.append(Ellipsoid(start + t_hit * direction, [radius] * 3))
     return Union(cuts)
+
+
+def lower_joints(level: str) -> list[Joint]:
+    """The facet joints with the level below, in ``level``'s frame (L5: a virtual S1 like L5)."""
+    m = morphometry(level)
+    i = LEVELS.index(level)
+    below = morphometry(LEVELS[i + 1]) if i + 1 < len(LEVELS) else m
+    to_upper = lower_in_upper(m, below)
+    return [superior_joint(below, side).moved(to_upper) for side in SIDES]

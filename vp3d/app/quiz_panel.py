@@ -25,6 +25,8 @@ from typing import Any
 from trame.widgets import client, html
 from trame.widgets import vuetify3 as v3
 
+from vp3d.app.boundary import page_message
+
 logger = logging.getLogger(__name__)
 
 #: How each view is captioned under a scenario image (orientation as the C-arm shows it).
@@ -264,8 +266,7 @@ class QuizPanel:
                 return handler(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - the session boundary for the quiz
                 logger.info("vp3d quiz: %s refused: %s", handler.__name__, exc)
-                text = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-                self.app.show_error(f"{label}: {text}")
+                self.app.show_error(f"{label}: {page_message(exc)}")
                 return None
 
         guarded.__name__ = handler.__name__

@@ -62,12 +62,15 @@ from vp3d.storyboard.model import (
     Sentence,
     Step,
 )
+from vp3d.storyboard.model import SceneError  # noqa: F401 - raised and re-exported here
 from vp3d.storyboard.narration import DERIVED_FIELDS, KNOWN_FIELDS, STEP_FIELDS, TemplateError, template_fields
 from vp3d.storyboard.sources import FACTS, REFERENCES, SOURCES, is_known_source
 
 #: Folder of the scene files in a checkout.
-#: The storyboards: ``scenes/`` of the checkout, or the folder named by ``VP3D_SCENES_DIR``.
-SCENES_DIR = Path(os.environ.get("VP3D_SCENES_DIR") or Path(__file__).resolve().parents[2] / "scenes")
+#: The storyboards and the quiz: ``vp3d/scenes/`` (package data, so they travel with an
+#: installed package; ``scenes/`` at the top of a checkout points there), or the folder named
+#: by ``VP3D_SCENES_DIR``.
+SCENES_DIR = Path(os.environ.get("VP3D_SCENES_DIR") or Path(__file__).resolve().parents[1] / "scenes")
 
 SCENE_KEYS = ("scene", "procedure", "title", "include", "defaults", "steps")
 LIBRARY_KEYS = ("library", "defaults", "steps")
@@ -80,19 +83,6 @@ ANIMATION_KEYS = ("param", "from", "to", "seconds", "delay")
 SENTENCE_KEYS = ("text", "sources", "facts")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _PAIR = re.compile(r"^(disc|nucleus) ([TL]\d{1,2})-([TL]\d{1,2})$")
-
-
-class SceneError(ValueError):
-    """A storyboard problem; the message names the file, the step and the field."""
-
-    def __init__(self, file: str, step: str | None, field: str | None, message: str):
-        self.file, self.step, self.field = str(file), step, field
-        where = [self.file]
-        if step is not None:
-            where.append(f"step {step!r}")
-        if field:
-            where.append(field)
-        super().__init__(": ".join(where) + ": " + " ".join(str(message).split()))
 
 
 @dataclass(frozen=True)

@@ -279,3 +279,16 @@ class Scene:
             for aud in AUDIENCES:
                 for i, sent in enumerate(s.narration[aud]):
                     yield s, aud, i, sent
+
+
+class SceneError(ValueError):
+    """A storyboard problem; the message names the file, the step and the field."""
+
+    def __init__(self, file: str, step: str | None, field: str | None, message: str):
+        self.file, self.step, self.field = str(file), step, field
+        where = [self.file]
+        if step is not None:
+            where.append(f"step {step!r}")
+        if field:
+            where.append(field)
+        super().__init__(": ".join(where) + ": " + " ".join(str(message).split()))

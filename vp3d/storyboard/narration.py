@@ -18,7 +18,7 @@ import string
 from types import MappingProxyType
 from typing import Mapping
 
-from vp3d.storyboard.model import AUDIENCE_ALIASES, AUDIENCES, PARAMETERS, Sentence, Step
+from vp3d.storyboard.model import AUDIENCE_ALIASES, AUDIENCES, PARAMETERS, SceneError, Sentence, Step
 
 CONTEXT_FIELDS: Mapping[str, str] = MappingProxyType({
     "level": "level name, e.g. 'L1'",
@@ -168,8 +168,6 @@ def _values(step: Step, context: Mapping[str, object]) -> dict[str, str]:
 def _fill(text: str, values: Mapping[str, str], step: Step, where: str) -> str:
     missing = [n for n in template_fields(text) if n not in values]
     if missing:
-        from vp3d.storyboard.loader import SceneError
-
         raise SceneError(step.source_file, step.id, where,
                          f"context lacks {', '.join(repr(m) for m in missing)} "
                          f"(build it with narration_context(level, grade, kind))")
