@@ -35,8 +35,8 @@ REPEATS = 3
 def planned_needles(spine, bipedicular: bool):
     """The needle planner's L1 needle(s) at the target, or a stand-in when it is missing."""
     try:
-        from vp3d.needle import Needle, plan_trajectory
-    except ImportError:  # pragma: no cover - only before vp3d.needle existed
+        from vp3d.needle.path import Needle, plan_trajectory
+    except ImportError:  # pragma: no cover - only before vp3d.needle.path existed
         from types import SimpleNamespace
 
         tip = np.array([0.0, 10.8, 0.5])

@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vp3d.fluoro import CArm, Fluoroscope, line_integrals  # noqa: E402
-from vp3d.volume import Label, Volume  # noqa: E402
+from vp3d.anatomy.volume import Label, Volume  # noqa: E402
 
 SPACING_MM = 0.5
 NEW_ANGLE_TARGET_MS = 150.0
@@ -46,7 +46,7 @@ def load_volume() -> tuple[Volume, np.ndarray, str]:
 def synthetic_spine() -> tuple[Volume, np.ndarray]:
     """Three box-ish vertebral bodies with cortical shells, pedicles and spinous processes in
     a soft-tissue block, 200 x 260 x 240 voxels at 0.5 mm (T12-L2 sized)."""
-    from vp3d.attenuation import label_mu_per_mm
+    from vp3d.anatomy.attenuation import label_mu_per_mm
 
     shape = (200, 260, 240)
     origin = -0.5 * SPACING_MM * (np.array(shape) - 1) + [0.0, -20.0, 0.0]

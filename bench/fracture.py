@@ -11,8 +11,8 @@ import time
 import numpy as np
 
 from vp3d.anatomy import build_spine
-from vp3d.fracture import Fracture, collapse_motion, deform_patient_points, fracture_spine
-from vp3d.meshes import load_scene_meshes
+from vp3d.pathology.fracture import Fracture, collapse_motion, deform_patient_points, fracture_spine
+from vp3d.meshing.cache import load_scene_meshes
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Speed of the student's practice (vp3d.practice) at the page's image size.
+"""Speed of the student's practice (vp3d.practice.run) at the page's image size.
 
 Run: ``python bench/practice.py [--rows 256] [--level L1] [--shots DIR]`` (about half a minute).
 Prints milliseconds for one needle step with both views re-imaged (target: a step change seen
@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vp3d.practice import Practice  # noqa: E402
-from vp3d.session import Choices, ProcedureModel  # noqa: E402
+from vp3d.practice.run import Practice  # noqa: E402
+from vp3d.procedure.model import Choices, ProcedureModel  # noqa: E402
 
 STEP_TARGET_MS = 300.0  # a step change seen in the page (DESIGN.md budgets)
 NEW_ANGLE_TARGET_MS = 150.0  # a new fluoroscopy angle (DESIGN.md, there for 512 x 512)

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import vtk
 
-from vp3d import attenuation
+from vp3d.anatomy import attenuation
 from vp3d.anatomy import LEVELS, build_spine, build_vertebra
 from vp3d.anatomy.body import MEASURE_INSET_MM
 from vp3d.anatomy.spine import DISC_CLEARANCE_MM
-from vp3d.meshing import is_closed_manifold
-from vp3d.morphometry import morphometry
-from vp3d.volume import Label
+from vp3d.geometry.contour import is_closed_manifold
+from vp3d.anatomy.morphometry import morphometry
+from vp3d.anatomy.volume import Label
 
 from tests.volume_regions import fine_core, surround_outside
 

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from vp3d import attenuation
+from vp3d.anatomy import attenuation
 from vp3d.cement import LEAK_KINDS, MAX_TOTAL_ML, CementResult, simulate_injection
 from vp3d.cement import bone
-from vp3d.meshing import is_closed_manifold
-from vp3d.volume import Label, Volume
+from vp3d.geometry.contour import is_closed_manifold
+from vp3d.anatomy.volume import Label, Volume
 
 ALLOWED_IN_BODY = (Label.TRABECULAR_BONE, Label.CLEFT)
 FULL = np.ones((3, 3, 3), dtype=bool)  # 26-connectivity
@@ -422,7 +422,7 @@ def _planned_needle(volume, spine, level="L1", side="right", bipedicular=False):
     """The planned needle at its target. The planner aims at the intact body; where the target
     of a collapsed body is not in its trabecular bone, back the needle off along the planned
     path until the tip is (no-op for intact and grade-2 bodies)."""
-    needle_mod = pytest.importorskip("vp3d.needle")
+    needle_mod = pytest.importorskip("vp3d.needle.path")
     traj = needle_mod.plan_trajectory(spine, level, side, bipedicular=bipedicular)
     for back in np.arange(0.0, 20.0, 0.5):
         n = needle_mod.Needle(traj, traj.target_depth_mm - back)
@@ -460,7 +460,7 @@ def test_intact_l1_fill_is_an_anterior_cloud(spine):
 
 
 def test_grade2_l1_3ml_reaches_both_endplates(spine):
-    fracture = pytest.importorskip("vp3d.fracture")
+    fracture = pytest.importorskip("vp3d.pathology.fracture")
     broken = fracture.fracture_spine(spine, fracture.Fracture(level="L1", grade=2, kind="wedge"), t=1.0)
     volume = broken.density_volume(SPACING_MM, bone_quality="osteoporotic")
     n, back = _planned_needle(volume, broken)
@@ -476,7 +476,7 @@ def test_grade2_l1_3ml_reaches_both_endplates(spine):
 
 
 def test_grade3_l1_8ml_leaks(spine):
-    fracture = pytest.importorskip("vp3d.fracture")
+    fracture = pytest.importorskip("vp3d.pathology.fracture")
     broken = fracture.fracture_spine(spine, fracture.Fracture(level="L1", grade=3, kind="wedge"), t=1.0)
     volume = broken.density_volume(SPACING_MM, bone_quality="osteoporotic")
     n, _ = _planned_needle(volume, broken)
@@ -488,9 +488,9 @@ def test_grade3_l1_8ml_leaks(spine):
 
 
 def test_kyphoplasty_cavity_fills_first_then_the_bone(spine):
-    kypho = pytest.importorskip("vp3d.kyphoplasty")
-    needle_mod = pytest.importorskip("vp3d.needle")
-    fracture = pytest.importorskip("vp3d.fracture")
+    kypho = pytest.importorskip("vp3d.pathology.kyphoplasty")
+    needle_mod = pytest.importorskip("vp3d.needle.path")
+    fracture = pytest.importorskip("vp3d.pathology.fracture")
     trajs = [needle_mod.plan_trajectory(spine, "L1", side) for side in ("right", "left")]
     balloons = [kypho.Balloon(needle_mod.Needle(t, t.target_depth_mm).tip_mm, t.direction, 3.0) for t in trajs]
     reduced = kypho.reduce_fracture(spine, fracture.Fracture("L1", 2, "wedge"), 1.0, balloons)

@@ -50,8 +50,8 @@ def test_build_meshes_budget(tmp_path):
                      "organ.vtp", "rib.vtp", "skin.vtp", "vessel.vtp"]  # no pelvis this high
     import pyvista as pv
 
-    from vp3d.meshes import TRIANGLES
-    from vp3d.meshing import is_closed_manifold
+    from vp3d.meshing.cache import TRIANGLES
+    from vp3d.geometry.contour import is_closed_manifold
 
     for name in names:
         mesh = pv.read(folder / name)

@@ -24,7 +24,7 @@ from vp3d.fluoro.materials import (
     SOFT_TISSUE_MU_PER_MM,
     STEEL_MU_PER_MM,
 )
-from vp3d.volume import Volume
+from vp3d.anatomy.volume import Volume
 
 ISO = np.array([2.0, -3.0, 4.0])  # off the patient origin, so no symmetry hides a sign error
 POSES = {

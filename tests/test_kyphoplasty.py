@@ -7,8 +7,8 @@ import pytest
 
 from vp3d.anatomy import build_spine
 from vp3d.fluoro import CArm, line_integrals
-from vp3d.fracture import Fracture, fracture_spine
-from vp3d.kyphoplasty import (
+from vp3d.pathology.fracture import Fracture, fracture_spine
+from vp3d.pathology.kyphoplasty import (
     DEFLATION_LOSS_OF_HEIGHT,
     MAX_BALLOON_ML,
     RESTORED_FRACTION,
@@ -20,9 +20,9 @@ from vp3d.kyphoplasty import (
     settled_spine,
     with_cavity,
 )
-from vp3d.meshing import is_closed_manifold
-from vp3d.needle import Needle, plan_trajectory
-from vp3d.volume import Label
+from vp3d.geometry.contour import is_closed_manifold
+from vp3d.needle.path import Needle, plan_trajectory
+from vp3d.anatomy.volume import Label
 
 
 @pytest.fixture(scope="module")

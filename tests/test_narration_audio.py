@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from vp3d import narration_audio
-from vp3d.narration_audio import (
+from vp3d.storyboard import speech as narration_audio
+from vp3d.storyboard.speech import (
     VOICES,
     EspeakNotFoundError,
     NarrationAudioError,
@@ -90,7 +90,9 @@ def test_cache_key_follows_text_and_voice():
 
 def test_default_cache_folder_is_in_the_checkout(monkeypatch):
     monkeypatch.delenv("VP3D_CACHE_DIR", raising=False)
-    assert cache_dir() == Path(narration_audio.__file__).resolve().parents[1] / ".cache" / "narration"
+    checkout = Path(narration_audio.__file__).resolve().parents[2]  # vp3d/storyboard/speech.py
+    assert (checkout / "pyproject.toml").exists()
+    assert cache_dir() == checkout / ".cache" / "narration"
 
 
 def test_missing_espeak_is_a_clear_error(cache, monkeypatch, tmp_path):

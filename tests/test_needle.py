@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vp3d.anatomy import build_spine
-from vp3d.needle import GAUGES, Needle, assess, choose_gauge, plan_trajectory, steer
+from vp3d.needle.path import GAUGES, Needle, assess, choose_gauge, plan_trajectory, steer
 
 from tests.volume_regions import label_at
 
@@ -89,8 +89,8 @@ def test_bad_needle_input(spine):
 def test_parapedicular_path_passes_between_pedicle_and_rib(level):
     """The planned thoracic parapedicular path meets skin, fat and muscle, never a rib, the
     lung or the canal, runs beside the pedicle's lateral wall and ends in the body's target."""
-    from vp3d.needle import plan_parapedicular
-    from vp3d.volume import Label
+    from vp3d.needle.path import plan_parapedicular
+    from vp3d.anatomy.volume import Label
 
     spine = build_spine(level, level)
     vol = spine.density_volume(spacing_mm=1.0)
@@ -114,7 +114,7 @@ def test_parapedicular_path_passes_between_pedicle_and_rib(level):
 
 
 def test_parapedicular_path_refused_where_it_cannot_be_planned():
-    from vp3d.needle import plan_parapedicular
+    from vp3d.needle.path import plan_parapedicular
 
     with pytest.raises(ValueError, match=r"only at thoracic levels \(T1-T12\), got L1"):
         plan_parapedicular(build_spine("L1", "L1"), "L1")

@@ -101,7 +101,7 @@ def test_a_level_name_places_the_vertebra_as_in_the_scene():
 
 
 def test_a_fractured_vertebra_keeps_its_labels():
-    from vp3d.fracture import Fracture, fracture_spine
+    from vp3d.pathology.fracture import Fracture, fracture_spine
 
     spine = build_spine("T12", "L2")
     broken = fracture_spine(spine, Fracture("L1", 3, "wedge"), 1.0).vertebrae["L1"]

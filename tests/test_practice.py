@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vp3d.meshing import is_closed_manifold
-from vp3d.needle import plan_trajectory
-from vp3d.practice import (
+from vp3d.geometry.contour import is_closed_manifold
+from vp3d.needle.path import plan_trajectory
+from vp3d.practice.run import (
     LEAK_ACCEPTABLE_ML,
     LEAK_VISIBLE_ML,
     MAX_CEMENT_ML,
@@ -18,7 +18,7 @@ from vp3d.practice import (
     planned_aim,
     trajectory_for,
 )
-from vp3d.session import Choices, ProcedureModel
+from vp3d.procedure.model import Choices, ProcedureModel
 
 ITEMS = ("pedicle breach", "tip position", "fluoroscopy shots", "cement volume", "cement leaks")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vp3d.procedure import contact_sheet, procedure_frames
+from vp3d.procedure.sheet import contact_sheet, procedure_frames
 
 
 @pytest.fixture(scope="module")

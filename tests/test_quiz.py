@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from vp3d.quiz import (
+from vp3d.quiz.model import (
     FINDINGS,
     MIN_QUESTIONS,
     AnswerError,
@@ -121,7 +121,7 @@ def spine():
 
 def _needle_finding(spine, n, depth_fraction):
     """What the engine says an image of this needle shows, as a FINDINGS id."""
-    from vp3d.needle import Needle, assess, plan_trajectory, steer
+    from vp3d.needle.path import Needle, assess, plan_trajectory, steer
 
     traj = steer(spine, plan_trajectory(spine, n.level, n.side),
                  medial_deg=n.medial_deg, caudal_deg=n.caudal_deg)
@@ -149,7 +149,7 @@ def _genant_finding(loss):
 
 
 def test_scenario_keys_agree_with_the_engine(quiz, spine):
-    from vp3d.fracture import Fracture
+    from vp3d.pathology.fracture import Fracture
 
     checked = 0
     for q in quiz.questions:

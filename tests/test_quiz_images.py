@@ -10,8 +10,8 @@ import threading
 import numpy as np
 import pytest
 
-from vp3d.quiz import ImageSpec, NeedleSpec, load_quiz
-from vp3d.quiz_images import ScenarioImages, check_spec, describe_view, render_view, scene_key
+from vp3d.quiz.model import ImageSpec, NeedleSpec, load_quiz
+from vp3d.quiz.images import ScenarioImages, check_spec, describe_view, render_view, scene_key
 
 ROWS = 64  # small and coarse: the whole file runs in a few seconds
 SPACING_MM = 1.5
@@ -85,8 +85,8 @@ def test_scenarios_of_one_level_share_the_volume():
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("ap", "must be a vp3d.quiz.ImageSpec"),
-    (None, "must be a vp3d.quiz.ImageSpec"),
+    ("ap", "must be a vp3d.quiz.model.ImageSpec"),
+    (None, "must be a vp3d.quiz.model.ImageSpec"),
     (dataclasses.replace(PLANNED, views=("oblique",)), "views"),
     (dataclasses.replace(PLANNED, views=()), "views"),
     (dataclasses.replace(PLANNED, views=("ap", "ap")), "views"),
@@ -135,7 +135,7 @@ def test_every_quiz_scenario_is_valid_and_described_without_its_answer():
 
 
 def test_module_imports_no_ui():
-    code = ("import sys, vp3d.quiz_images\n"
+    code = ("import sys, vp3d.quiz.images\n"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('trame', 'trame_vtk', 'trame_vuetify', 'wslink')]\n"
             "print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

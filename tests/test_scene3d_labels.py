@@ -11,10 +11,10 @@ from vtkmodules.vtkCommonCore import VTK_COLOR_MODE_DIRECT_SCALARS, VTK_UNSIGNED
 from vp3d.anatomy import build_spine
 from vp3d.anatomy.parts import CORD_NAME, DISC_NAME, PART_NAMES
 from vp3d.app.scene3d import LOOKS, PART_COLOR_ARRAY, PART_COLORS, Scene3D, rgb
-from vp3d.fracture import Fracture, collapse_motion, deform_patient_points
-from vp3d.meshes import TRIANGLES, ScenePart
-from vp3d.meshing import decimate
-from vp3d.session import Frame
+from vp3d.pathology.fracture import Fracture, collapse_motion, deform_patient_points
+from vp3d.meshing.cache import TRIANGLES, ScenePart
+from vp3d.geometry.contour import decimate
+from vp3d.procedure.model import Frame
 
 LEVEL = "L1"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vp3d.meshing import is_closed_manifold
-from vp3d.session import Choices, ProcedureModel
+from vp3d.geometry.contour import is_closed_manifold
+from vp3d.procedure.model import Choices, ProcedureModel
 
 
 @pytest.fixture(scope="module")

@@ -462,7 +462,7 @@ def test_narration_context():
     ctx = narration_context("L1", 2, "wedge")
     assert ctx["level_name"] == "first lumbar vertebra" and ctx["grade_words"] == "moderate"
     assert ctx["loss_range"] == "25–40" and ctx["loss_words"] == "about a third"
-    from vp3d.fracture import GRADE_LOSS
+    from vp3d.pathology.fracture import GRADE_LOSS
 
     for grade, loss in GRADE_LOSS.items():
         assert narration_context("T12", grade)["loss_percent"] == f"{round(100 * loss)}"
@@ -475,8 +475,7 @@ def test_narration_context():
 
 
 def test_parameter_ranges_match_the_engine():
-    from vp3d import kyphoplasty
-
+    from vp3d.pathology import kyphoplasty
     assert PARAMETERS["balloon.fill_ml"].high == kyphoplasty.MAX_BALLOON_ML
     cement = pytest.importorskip("vp3d.cement")
     assert PARAMETERS["cement.ml"].high == cement.MAX_TOTAL_ML
@@ -496,7 +495,7 @@ def test_camera_resolves_presets_relative_to_the_level():
 
 
 def test_loader_imports_no_ui_and_no_vtk():
-    code = ("import sys, vp3d.storyboard as sb, vp3d.narration_audio\n"
+    code = ("import sys, vp3d.storyboard as sb, vp3d.storyboard.speech\n"
             "sb.load_named_scene('vertebroplasty'); sb.load_named_scene('kyphoplasty')\n"
             "bad = [m for m in sys.modules if m.split('.')[0] in "
             "('trame', 'trame_vtk', 'wslink', 'vtk', 'vtkmodules', 'pyvista')]\n"

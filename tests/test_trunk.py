@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vp3d import attenuation
+from vp3d.anatomy import attenuation
 from vp3d.anatomy import build_spine
 from vp3d.anatomy.trunk import Trunk, body_table
 from vp3d.fluoro import CArm, Fluoroscope
-from vp3d.volume import Label
+from vp3d.anatomy.volume import Label
 
 from tests.volume_regions import label_at, surround_outside
 
@@ -122,7 +122,7 @@ def test_lung_fields_pass_more_x_rays_than_the_abdomen(thorax, abdomen):
 
 def test_trunk_meshes_are_closed_and_where_the_body_is():
     from vp3d.anatomy.trunk import MESH_KINDS, trunk_meshes
-    from vp3d.meshing import is_closed_manifold
+    from vp3d.geometry.contour import is_closed_manifold
 
     spine = build_spine("T10", "L5")
     trunk = Trunk(spine.skin.shape)
@@ -159,7 +159,7 @@ def test_the_sac_is_covered_from_behind_by_bone_or_ligament():
     assert len(first_hits) > 300
     assert np.mean(first_hits) > 0.97, np.mean(first_hits)
     assert all(lig.mesh.n_cells > 0 for lig in spine.ligaments)
-    from vp3d.meshing import is_closed_manifold
+    from vp3d.geometry.contour import is_closed_manifold
 
     assert is_closed_manifold(spine.ligaments[0].mesh)
 

@@ -27,7 +27,7 @@ def surround_outside(volume) -> np.ndarray:
 
 def label_at(volume, point):
     """Label at a patient point: the fine box if it holds the point, else the trunk around it."""
-    from vp3d.volume import Label
+    from vp3d.anatomy.volume import Label
 
     for vol in (volume, volume.surround):
         idx = np.round((np.asarray(point, float) - vol.origin_mm) / vol.spacing_mm).astype(int)

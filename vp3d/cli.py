@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from vp3d.morphometry import LEVELS, check_level
+from vp3d.anatomy.morphometry import LEVELS, check_level
 
 VIEWS = ("lateral", "anterior", "posterior", "superior", "oblique")
 
@@ -81,14 +81,14 @@ def main(argv: list[str] | None = None) -> int:
             serve(args.host, port, open_browser=not args.server, kiosk=args.kiosk, shared=args.shared,
                   **choice)
         elif args.command == "build-meshes":
-            from vp3d.meshes import build_scene_meshes, scene_dir
+            from vp3d.meshing.cache import build_scene_meshes, scene_dir
 
             parts = build_scene_meshes(args.top, args.bottom, args.out)
             tris = sum(p.mesh.n_cells for p in parts)
             print(f"{len(parts)} meshes, {tris} triangles -> {scene_dir(args.top, args.bottom, args.out)}")
         elif args.command == "render":
-            from vp3d.meshes import load_scene_meshes
-            from vp3d.render import render_scene
+            from vp3d.meshing.cache import load_scene_meshes
+            from vp3d.meshing.render import render_scene
 
             w, h = _size(args.size)
             parts = load_scene_meshes(args.top, args.bottom)
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                          size=(w, h), show_skin=args.skin, show_body=args.body)
             print(args.out)
         elif args.command == "radiographs":
-            from vp3d.procedure import contact_sheet, procedure_frames
+            from vp3d.procedure.sheet import contact_sheet, procedure_frames
 
             frames = procedure_frames(args.level, args.grade, args.kind, bone_quality=args.bone)
             contact_sheet(frames, args.out)

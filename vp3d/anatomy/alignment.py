@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from vp3d.anatomy.body import MEASURE_INSET_MM
-from vp3d.morphometry import LEVELS, LevelMorphometry, morphometry
+from vp3d.anatomy.morphometry import LEVELS, LevelMorphometry, morphometry
 
 
 def rotation_x(angle_deg: float) -> np.ndarray:

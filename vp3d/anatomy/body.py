@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vp3d.sdf import Shape, _ellipsoid_distance, smooth_min
+from vp3d.geometry.sdf import Shape, _ellipsoid_distance, smooth_min
 
 #: Heights are defined (and measured) this far inside the anterior / posterior wall.
 MEASURE_INSET_MM = 3.0

@@ -18,7 +18,7 @@ import numpy as np
 import pyvista as pv
 from scipy import ndimage
 
-from vp3d import attenuation
+from vp3d.anatomy import attenuation
 from vp3d.anatomy.alignment import disc_frame, level_transforms, lower_in_upper
 from vp3d.anatomy.body import VertebralBody
 from vp3d.anatomy.trunk import Trunk
@@ -29,10 +29,10 @@ from vp3d.anatomy.vertebra import (
     lower_joints,
     vertebra_shape,
 )
-from vp3d.meshing import contour_zero
-from vp3d.morphometry import LEVELS, LevelMorphometry, check_level, level_range, morphometry
-from vp3d.sdf import BAND_MM, Ellipsoid, Grid, Rod, RoundCone, Shape, Transformed, Union, sample_grid
-from vp3d.volume import Label, Volume
+from vp3d.geometry.contour import contour_zero
+from vp3d.anatomy.morphometry import LEVELS, LevelMorphometry, check_level, level_range, morphometry
+from vp3d.geometry.sdf import BAND_MM, Ellipsoid, Grid, Rod, RoundCone, Shape, Transformed, Union, sample_grid
+from vp3d.anatomy.volume import Label, Volume
 
 #: Cortical shell thickness, mm (vertebral body cortex about 0.4-1 mm thick:
 #: Silva et al., J Bone Miner Res 1994;9:1563; Ritzel et al., JBMR 1997;12:89-95).
@@ -194,7 +194,7 @@ class TorsoShape(Shape):
         back = np.interp(z, self.z_mm, self.back_y_mm)
         cy = back + self.depth_mm / 2
         q = np.stack([x, y - cy], axis=-1)
-        from vp3d.sdf import _ellipsoid_distance
+        from vp3d.geometry.sdf import _ellipsoid_distance
 
         d2 = _ellipsoid_distance(q, np.array([self.half_width_mm, self.depth_mm / 2]))
         zc = (self.z_range_mm[0] + self.z_range_mm[1]) / 2
@@ -229,7 +229,7 @@ class Spine:
     nuclei: list[Part]
     cord: Part
     skin: Part
-    fracture: object | None = None  # vp3d.fracture.Fracture applied to this spine, if any
+    fracture: object | None = None  # vp3d.pathology.fracture.Fracture applied to this spine, if any
     fracture_t: float = 0.0
     #: Ligamenta flava and interspinous ligaments, one part per pair of levels.
     ligaments: list[Part] = field(default_factory=list)

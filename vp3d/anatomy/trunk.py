@@ -27,8 +27,8 @@ from scipy.optimize import brentq
 
 from vp3d.anatomy.alignment import level_transforms
 from vp3d.anatomy.vertebra import lower_joints, vertebra_shape
-from vp3d.morphometry import LEVELS, morphometry
-from vp3d.volume import Label
+from vp3d.anatomy.morphometry import LEVELS, morphometry
+from vp3d.anatomy.volume import Label
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "body.csv"
 

@@ -15,8 +15,8 @@ import numpy as np
 
 from vp3d.anatomy.body import VertebralBody
 from vp3d.anatomy.alignment import lower_in_upper
-from vp3d.morphometry import LEVELS, LevelMorphometry, morphometry
-from vp3d.sdf import Rod, Shape, Subtract, Union, _unit
+from vp3d.anatomy.morphometry import LEVELS, LevelMorphometry, morphometry
+from vp3d.geometry.sdf import Rod, Shape, Subtract, Union, _unit
 
 #: Facet joint space between the articular surfaces, mm (cartilage and synovial gap;
 #: about 1-2 mm on CT in adults: Gellhorn et al., Nat Rev Rheumatol 2013;9:216-224).
@@ -263,7 +263,7 @@ def vertebra_shape(m: LevelMorphometry, lower_joints: list[Joint]) -> tuple[Shap
 
 def _rib_facets(m: LevelMorphometry, body: VertebralBody) -> Shape:
     """Shallow dimples where the ribs articulate (costal facets) on thoracic bodies."""
-    from vp3d.sdf import Ellipsoid
+    from vp3d.geometry.sdf import Ellipsoid
 
     if not m.is_thoracic:
         return Ellipsoid([0.0, 0.0, 500.0], [1.0, 1.0, 1.0])  # nothing to cut

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from vp3d import narration_audio
-
+from vp3d.storyboard import speech as narration_audio
 ROUTE_PREFIX = "/audio/"
 _NAME = re.compile(r"^(patient|student)-[0-9a-f]{24}\.wav$")
 

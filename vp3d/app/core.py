@@ -1,7 +1,7 @@
 """State and controller of the vp3d story page (layout in :mod:`vp3d.app.ui`).
 
 One :class:`VertebroplastyApp` owns one trame server's state: the clinician's choices, the
-engine model built for them (:class:`vp3d.session.ProcedureModel`, built in a worker thread
+engine model built for them (:class:`vp3d.procedure.model.ProcedureModel`, built in a worker thread
 with progress shown), the story timeline (:mod:`vp3d.app.story`), the 3D scene
 (:mod:`vp3d.app.scene3d`), the fluoroscopy images (:mod:`vp3d.app.fluoro_panel`) and the spoken
 narration (:mod:`vp3d.app.audio`). Nothing is kept at module level, so several apps can live in
@@ -59,7 +59,7 @@ def describe_level(level: str) -> str:
 
 
 def _default_model_factory(choices, progress=None):
-    from vp3d.session import ProcedureModel
+    from vp3d.procedure.model import ProcedureModel
 
     return ProcedureModel(choices, progress=progress, rows=FLUORO_ROWS)
 
@@ -258,7 +258,7 @@ class VertebroplastyApp(TrameApp):
 
     @staticmethod
     def _choices(choice: ViewChoice):
-        from vp3d.session import Choices
+        from vp3d.procedure.model import Choices
 
         return Choices(choice.level, choice.grade, choice.kind, choice.procedure)
 
@@ -493,7 +493,7 @@ class VertebroplastyApp(TrameApp):
 
     @staticmethod
     def _make_audio(text: str, audience: str):
-        from vp3d.narration_audio import narration_wav
+        from vp3d.storyboard.speech import narration_wav
 
         return narration_wav(text, audience)
 
@@ -501,7 +501,7 @@ class VertebroplastyApp(TrameApp):
         step = self.timeline.step
         if key[0] != step.id or key[1] != self.choice.narration_audience:
             return  # the story moved on
-        from vp3d.narration_audio import wav_duration_s
+        from vp3d.storyboard.speech import wav_duration_s
 
         self.timeline.narration_s = wav_duration_s(path)
         with self.state:

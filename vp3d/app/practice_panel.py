@@ -1,8 +1,8 @@
 """Student practice on the page: aim and advance a needle under AP/lateral fluoroscopy, inject.
 
 State and handlers only; the widgets are in :func:`vp3d.app.practice_ui.build`. The engine is
-:class:`vp3d.practice.Practice` (one per session, over the session's shared, read-only
-:class:`vp3d.session.ProcedureModel`). Every control reaches the server as one trigger with
+:class:`vp3d.practice.run.Practice` (one per session, over the session's shared, read-only
+:class:`vp3d.procedure.model.ProcedureModel`). Every control reaches the server as one trigger with
 its value; the engine checks it and a refused value comes back as a message on the page, with
 the controls put back to what the engine holds.
 """
@@ -17,8 +17,8 @@ from typing import Any
 from vp3d.app.boundary import page_message, wrong_values_message
 from vp3d.app.fluoro_panel import data_url
 from vp3d.app.story import page_number
-from vp3d.practice import PARAPEDICULAR_LEVELS
-from vp3d.volume import Label
+from vp3d.practice.run import PARAPEDICULAR_LEVELS
+from vp3d.anatomy.volume import Label
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class PracticePanel:
         self.active = False
 
     def _start(self, side: str | None = None) -> None:
-        from vp3d.practice import Practice
+        from vp3d.practice.run import Practice
 
         side = side or (self.practice.side if self.practice is not None else "right")
         self.practice = Practice(self._model, side=side)
@@ -249,8 +249,7 @@ class PracticePanel:
 
     def _publish(self, *, images: bool = False, camera: bool = False, views: str | None = None) -> None:
         """Put the engine's state on the page (and redraw the 3D view and the images)."""
-        from vp3d import practice as engine
-
+        from vp3d.practice import run as engine
         p = self.practice
         if p is None:
             return
@@ -323,8 +322,8 @@ class PracticePanel:
             self._base = (self._model, self._model.frame({"fracture.t": 1.0}))  # once per model
         frame = self._base[1]
         meshes = dict(frame.meshes)
-        from vp3d.needle import Needle
-        from vp3d.session import needle_mesh
+        from vp3d.needle.path import Needle
+        from vp3d.procedure.model import needle_mesh
 
         if p.depth_mm > 0:
             meshes["needle 1"] = needle_mesh(p.needle())

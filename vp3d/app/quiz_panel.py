@@ -1,4 +1,4 @@
-"""The student quiz page: questions from :mod:`vp3d.quiz`, answers graded on the server.
+"""The student quiz page: questions from :mod:`vp3d.quiz.model`, answers graded on the server.
 
 One card per question, all on one scrolling page. A question is a native radio group
 (``fieldset``/``legend``, arrow keys move between the choices) with a "Check answer" button;
@@ -7,7 +7,7 @@ explanation and its sources (the page never holds the answer key of an unanswere
 A polite live region in each card announces the result; the score bar counts "x of n" and a
 summary with "Try again" closes the page once every question is answered.
 
-Scenario questions show fluoroscopy rendered by :mod:`vp3d.quiz_images` in a worker thread the
+Scenario questions show fluoroscopy rendered by :mod:`vp3d.quiz.images` in a worker thread the
 first time the quiz is opened (shared by every session of the process), with a "preparing"
 placeholder meanwhile, so the page never waits for the engine.
 
@@ -167,7 +167,7 @@ class QuizPanel:
         self.app = app
         self.quiz: Any = None
         self.answers: dict[str, int] = {}
-        self._images = images  # a vp3d.quiz_images.ScenarioImages; the process's shared one if None
+        self._images = images  # a vp3d.quiz.images.ScenarioImages; the process's shared one if None
         self._images_started = False
         self._task: asyncio.Task | None = None
         self._image_urls: dict[str, dict[str, dict]] = {}  # question id -> view -> {src, problem}
@@ -185,7 +185,7 @@ class QuizPanel:
     # ------------------------------------------------------------------ state
 
     def _load(self) -> None:
-        from vp3d.quiz import load_quiz
+        from vp3d.quiz.model import load_quiz
 
         try:
             self.quiz = load_quiz()
@@ -196,7 +196,7 @@ class QuizPanel:
 
     def _questions(self) -> list[dict]:
         """What the page may know before answering: no key, no explanation."""
-        from vp3d.quiz_images import describe_view
+        from vp3d.quiz.images import describe_view
 
         out = []
         for n, q in enumerate(self.quiz.questions if self.quiz else (), start=1):
@@ -220,7 +220,7 @@ class QuizPanel:
 
     def _truth(self) -> dict[str, Any]:
         """The score keys as the server holds them (what the page must show)."""
-        from vp3d.quiz import grade
+        from vp3d.quiz.model import grade
 
         if self.quiz is None:
             return {"qz_results": {}, "qz_correct": 0, "qz_answered": 0, "qz_total": 0}
@@ -274,7 +274,7 @@ class QuizPanel:
 
     def quiz_answer(self, question_id: Any, choice: Any) -> None:
         """Grade one question's choice (an index into its choices) and show the result."""
-        from vp3d.quiz import grade
+        from vp3d.quiz.model import grade
 
         if self.quiz is None:
             raise ValueError(self._problem)
@@ -359,7 +359,7 @@ class QuizPanel:
         self._renderer().release_scenes([q.image for q in self.quiz.questions if q.image is not None])
 
     def _scenario_views(self) -> list[tuple[Any, str]]:
-        from vp3d.quiz_images import scene_key
+        from vp3d.quiz.images import scene_key
 
         scenarios = [q for q in self.quiz.questions if q.image is not None]
         scenarios.sort(key=lambda q: repr(scene_key(q.image)))  # one volume after another
@@ -367,7 +367,7 @@ class QuizPanel:
 
     def _renderer(self) -> Any:
         if self._images is None:
-            from vp3d.quiz_images import shared_images
+            from vp3d.quiz.images import shared_images
 
             self._images = shared_images()
         return self._images

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 from urllib.parse import parse_qs
 
-from vp3d.fracture import KINDS
-from vp3d.session import PROCEDURES
+from vp3d.pathology.fracture import KINDS
+from vp3d.procedure.model import PROCEDURES
 from vp3d.storyboard import (
     SOURCES,
     Scene,
@@ -38,7 +38,7 @@ HOLD_AFTER_S = 1.5
 
 
 def story_levels() -> list[str]:
-    from vp3d.session import STORY_LEVELS
+    from vp3d.procedure.model import STORY_LEVELS
 
     return list(STORY_LEVELS)
 

@@ -80,7 +80,7 @@ from scipy import ndimage
 
 from vp3d.cement import bone
 from vp3d.cement.result import CementResult, _LeakInfo
-from vp3d.volume import Label, Volume
+from vp3d.anatomy.volume import Label, Volume
 
 #: Largest volume accepted (mL). Single-level fills rarely exceed 8-10 mL even in lumbar bodies.
 MAX_TOTAL_ML = 12.0
@@ -209,7 +209,7 @@ def _needles(needle) -> list[tuple[np.ndarray, np.ndarray, float]]:
 
 def _check_volume(volume) -> None:
     if not isinstance(volume, Volume):
-        raise ValueError(f"volume must be a vp3d.volume.Volume, got {type(volume).__name__}")
+        raise ValueError(f"volume must be a vp3d.anatomy.volume.Volume, got {type(volume).__name__}")
     if volume.labels is None:
         raise ValueError("volume must carry tissue labels (Volume.labels); the cement follows them")
     _number("volume.spacing_mm", volume.spacing_mm, *SPACING_RANGE_MM, " mm")
@@ -398,7 +398,7 @@ def simulate_injection(volume: Volume, needle, total_ml: float, *,
 
     Parameters
     ----------
-    volume : vp3d.volume.Volume
+    volume : vp3d.anatomy.volume.Volume
         Labelled density volume (``Label.TRABECULAR_BONE`` is where cement spreads).
     needle : object or sequence of objects
         Anything with ``tip_mm`` (3,), ``hub_mm`` (3,) and ``outer_diameter_mm``; two for a

@@ -14,8 +14,8 @@ import numpy as np
 import pyvista as pv
 from scipy import ndimage
 
-from vp3d import attenuation
-from vp3d.volume import Volume
+from vp3d.anatomy import attenuation
+from vp3d.anatomy.volume import Volume
 
 #: Gaussian smoothing (voxels) of the mask before contouring, and the contour level. A level
 #: below 0.5 keeps one-voxel-thick leak sheets and fingers (a line of voxels peaks at 0.47
@@ -86,7 +86,7 @@ class CementResult:
 
     Attributes
     ----------
-    volume : vp3d.volume.Volume
+    volume : vp3d.anatomy.volume.Volume
         The grid the cement lives on (not copied).
     total_ml : float
         Volume simulated; every method accepts fill levels from 0 to this.

@@ -25,7 +25,7 @@ from vp3d.fluoro.carm import CArm
 from vp3d.fluoro.materials import CEMENT_MU_PER_MM, STEEL_MU_PER_MM
 from vp3d.fluoro.needle import needle_line_integrals
 from vp3d.fluoro.projector import check_volume, line_integrals, mask_line_integrals
-from vp3d.volume import Volume
+from vp3d.anatomy.volume import Volume
 
 # Grey levels: the anatomy window spans ANATOMY_WHITE (least attenuating in-field pixel
 # percentile) to ANATOMY_BLACK (most); attenuation beyond that, such as steel or cement,
@@ -243,7 +243,7 @@ def radiograph(
 
     Parameters
     ----------
-    volume : vp3d.volume.Volume
+    volume : vp3d.anatomy.volume.Volume
         Anatomy attenuation (1/mm).
     carm : CArm
         Pose and detector.
@@ -278,7 +278,7 @@ class Fluoroscope:
 
     Parameters
     ----------
-    volume : vp3d.volume.Volume
+    volume : vp3d.anatomy.volume.Volume
         Anatomy attenuation (1/mm).
     display : Display, optional
         Image-chain settings.

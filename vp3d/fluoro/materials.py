@@ -1,6 +1,6 @@
 """Linear attenuation (1/mm at 60 keV) of what fluoroscopy adds to the anatomy.
 
-The numbers come from the project's one attenuation table, :mod:`vp3d.attenuation`
+The numbers come from the project's one attenuation table, :mod:`vp3d.anatomy.attenuation`
 (``vp3d/data/attenuation.csv``, whose header cites every value), so the needle and cement
 attenuate exactly as the rest of the engine assumes. 60 keV is a typical effective energy
 of a fluoroscopy beam at 70-80 kVp.
@@ -8,8 +8,7 @@ of a fluoroscopy beam at 70-80 kVp.
 
 from __future__ import annotations
 
-from vp3d import attenuation
-
+from vp3d.anatomy import attenuation
 # Steel cannula as iron: mu/rho 1.205 cm^2/g at 60 keV (Hubbell & Seltzer, NIST SRD 126,
 # Table 3, Z=26) x 7.9 g/cm^3 (needle steel; pure iron 7.874) / 10 = 0.952 /mm.
 STEEL_MU_PER_MM = attenuation.mu_per_mm("iron")

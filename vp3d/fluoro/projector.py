@@ -22,7 +22,7 @@ import numpy as np
 from scipy import sparse
 
 from vp3d.fluoro.carm import CArm
-from vp3d.volume import Volume
+from vp3d.anatomy.volume import Volume
 
 # Volume axes as (slice axis, in-slice axis b, in-slice axis c); the far-plane ray grid is
 # laid out along b and c.
@@ -64,7 +64,7 @@ def slice_axis(carm: CArm) -> int:
 
 
 def check_volume(volume: Volume) -> None:
-    """Raise ValueError unless ``volume`` looks like a :class:`vp3d.volume.Volume` we can project."""
+    """Raise ValueError unless ``volume`` looks like a :class:`vp3d.anatomy.volume.Volume` we can project."""
     for name in ("mu_per_mm", "spacing_mm", "origin_mm"):
         if not hasattr(volume, name):
             raise ValueError(f"volume must have mu_per_mm, spacing_mm and origin_mm; missing {name}")
@@ -309,7 +309,7 @@ def line_integrals(volume: Volume, carm: CArm) -> np.ndarray:
 
     Parameters
     ----------
-    volume : vp3d.volume.Volume
+    volume : vp3d.anatomy.volume.Volume
         Attenuation volume (1/mm); zero outside its voxels.
     carm : CArm
         Pose and detector.
@@ -337,7 +337,7 @@ def mask_line_integrals(mask: np.ndarray, volume: Volume, carm: CArm, mu_per_mm:
     ----------
     mask : numpy.ndarray
         bool, same shape as ``volume.mu_per_mm``.
-    volume : vp3d.volume.Volume
+    volume : vp3d.anatomy.volume.Volume
         Gives the grid (origin, spacing) the mask lives on.
     carm : CArm
         Pose and detector.

@@ -15,7 +15,7 @@ clinician, the text holds ``{fields}`` that :func:`render_narration` fills from 
 (:func:`narration_context`).
 
 Engine code, no UI: loading needs only YAML and the standard library;
-:func:`narration_context` asks the fracture engine (:mod:`vp3d.fracture`) for the modelled
+:func:`narration_context` asks the fracture engine (:mod:`vp3d.pathology.fracture`) for the modelled
 height loss.
 
 Example

@@ -46,7 +46,7 @@ from typing import Any
 
 import yaml
 
-from vp3d.morphometry import LEVELS
+from vp3d.anatomy.morphometry import LEVELS
 from vp3d.storyboard.model import (
     AUDIENCES,
     BASE_VISIBLE,

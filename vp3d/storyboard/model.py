@@ -57,7 +57,7 @@ PARAMETERS: Mapping[str, Parameter] = MappingProxyType({
         Parameter("cement.ml", 0.0, 12.0, "mL", "cement injected (vp3d.cement: one simulation, "
                   "every fill level a prefix of it; MAX_TOTAL_ML)"),
         Parameter("balloon.fill_ml", 0.0, 4.0, "mL", "kyphoplasty balloon fill "
-                  "(vp3d.kyphoplasty.Balloon, MAX_BALLOON_ML)"),
+                  "(vp3d.pathology.kyphoplasty.Balloon, MAX_BALLOON_ML)"),
         Parameter("kyphoplasty.restore", 0.0, 1.0, "", "share of the height the balloons "
                   "restore for good (vp3d.kyphoplasty.lift_fraction): with the balloons full "
                   "(balloon.fill_ml) they hold up more, and that extra is lost when they are "
@@ -81,7 +81,7 @@ class CameraPreset:
     meaning: str = ""
 
 
-#: Patient frame RAS (+x right, +y anterior, +z cranial), mm; as ``vp3d.render.VIEWS``.
+#: Patient frame RAS (+x right, +y anterior, +z cranial), mm; as ``vp3d.meshing.render.VIEWS``.
 CAMERA_PRESETS: Mapping[str, CameraPreset] = MappingProxyType({
     "overview": CameraPreset((-0.8, 0.45, 0.25), (0, 0, 1), 600.0, "spine",
                              meaning="the whole modelled spine from the front-left, slightly above"),

@@ -106,10 +106,10 @@ def _loss_words(fraction: float) -> str:
 def narration_context(level: str = "L1", grade: int = 2, kind: str = "wedge") -> dict[str, str]:
     """Context fields for a fracture of ``level`` with Genant ``grade`` and type ``kind``.
 
-    Raises ``ValueError`` (from :class:`vp3d.fracture.Fracture`) naming the valid values.
+    Raises ``ValueError`` (from :class:`vp3d.pathology.fracture.Fracture`) naming the valid values.
     """
     from vp3d.cement.targets import cement_targets
-    from vp3d.fracture import Fracture  # the engine's own validation and modelled height loss
+    from vp3d.pathology.fracture import Fracture  # the engine's own validation and modelled height loss
 
     f = Fracture(level, grade, kind)
     targets = cement_targets(f.level)

@@ -12,7 +12,7 @@ import pyvista as pv
 import vtk
 from vtk.util import numpy_support
 
-from vp3d.sdf import Grid
+from vp3d.geometry.sdf import Grid
 
 ISO_OFFSET_MM = -2.3e-4
 

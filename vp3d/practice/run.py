@@ -1,6 +1,6 @@
 """The student's own needle and cement: aim, advance, image, inject, and a score (no UI).
 
-A :class:`Practice` is one student's attempt at one :class:`vp3d.session.ProcedureModel`: the
+A :class:`Practice` is one student's attempt at one :class:`vp3d.procedure.model.ProcedureModel`: the
 model (shared by every browser session of that choice) is only read; all practice state lives
 here. The student aims a single transpedicular needle (:class:`NeedleAim`), advances it in small
 steps, takes AP and lateral fluoroscopy shots (each new image counts), turns the C-arm, injects
@@ -73,11 +73,11 @@ from vp3d.cement import simulate_up_to
 from vp3d.cement.targets import STRENGTH_ML as CEMENT_STRENGTH_ML
 from vp3d.cement.targets import cement_targets
 from vp3d.fluoro import CArm, Fluoroscope
-from vp3d.morphometry import check_level
-from vp3d.needle import (NEEDLE_LENGTH_MM, PARAPEDICULAR_LEVELS, SIDES, Needle, SafetyReport, Trajectory, assess,
+from vp3d.anatomy.morphometry import check_level
+from vp3d.needle.path import (NEEDLE_LENGTH_MM, PARAPEDICULAR_LEVELS, SIDES, Needle, SafetyReport, Trajectory, assess,
                          plan_parapedicular, plan_trajectory)
-from vp3d.sdf import BAND_MM
-from vp3d.volume import Label
+from vp3d.geometry.sdf import BAND_MM
+from vp3d.anatomy.volume import Label
 
 # -- ranges ----------------------------------------------------------------------------------
 #: Skin entry distance from the midline (mm) and height relative to the level's centre (mm).
@@ -339,7 +339,7 @@ def _planned(model_or_spine, level: str, side: str, bipedicular: bool) -> Trajec
 def planned_aim(model_or_spine, level: str, side: str = "right", *, bipedicular: bool = True) -> NeedleAim:
     """The aim matching :func:`vp3d.needle.plan_trajectory`, so keeping it follows the plan.
 
-    ``model_or_spine`` is a :class:`vp3d.session.ProcedureModel` (its fractured X-ray spine and
+    ``model_or_spine`` is a :class:`vp3d.procedure.model.ProcedureModel` (its fractured X-ray spine and
     planned needles are used) or a spine.
     """
     level, side = check_level(level), _side(side)
@@ -453,11 +453,11 @@ def _shared(model) -> _Shared:
 
 # -- the practice --------------------------------------------------------------------------------
 class Practice:
-    """One student's needle and cement on a shared :class:`vp3d.session.ProcedureModel`.
+    """One student's needle and cement on a shared :class:`vp3d.procedure.model.ProcedureModel`.
 
     Parameters
     ----------
-    model : vp3d.session.ProcedureModel
+    model : vp3d.procedure.model.ProcedureModel
         Read only: its fractured X-ray spine and volume, planned needles and default views.
     side : str
         ``"right"`` or ``"left"`` pedicle to start with.

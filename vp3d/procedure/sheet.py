@@ -14,9 +14,9 @@ import numpy as np
 from vp3d.anatomy import LEVELS, build_spine
 from vp3d.cement import simulate_up_to
 from vp3d.fluoro import CArm, Fluoroscope, Radiograph
-from vp3d.fracture import Fracture, fracture_spine
-from vp3d.morphometry import check_level
-from vp3d.needle import Needle, plan_trajectory
+from vp3d.pathology.fracture import Fracture, fracture_spine
+from vp3d.anatomy.morphometry import check_level
+from vp3d.needle.path import Needle, plan_trajectory
 
 #: Cement volumes shown: a typical osteoporotic fill and an overfill (Belkoff et al., Spine
 #: 2001;26:1537-1541: 2 mL restored strength in every region, stiffness 4 mL at thoracic and

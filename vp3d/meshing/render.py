@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pyvista as pv  # noqa: E402
 
 from vp3d.anatomy.trunk import MESH_KINDS  # noqa: E402
-from vp3d.meshes import ScenePart  # noqa: E402
+from vp3d.meshing.cache import ScenePart  # noqa: E402
 
 #: Camera direction (from the focal point towards the camera) and view-up, patient frame.
 VIEWS = {

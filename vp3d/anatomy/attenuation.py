@@ -12,9 +12,9 @@ import csv
 from functools import lru_cache
 from pathlib import Path
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
-from vp3d.volume import Label
+from vp3d.anatomy.volume import Label
 
 EFFECTIVE_ENERGY_KEV = 60.0
 BONE_QUALITIES = ("normal", "osteoporotic")

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pyvista as pv
 
-from vp3d.meshing import decimate
+from vp3d.geometry.contour import decimate
 from vp3d.paths import generated_dir
 
-PACKAGE_DIR = Path(__file__).parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: Default cache folder: ``meshes/`` beside the package in a checkout, overridable with
 #: the ``VP3D_MESH_DIR`` environment variable.
 #: Generated meshes: ``meshes/`` of a checkout, else the user's cache (vp3d.paths);
@@ -48,7 +48,7 @@ def _inputs_digest(top: str, bottom: str) -> str:
     for path in sorted((PACKAGE_DIR / "data").glob("*.csv")):
         h.update(path.read_bytes())
     for path in sorted((PACKAGE_DIR / "anatomy").glob("*.py")) + [
-        PACKAGE_DIR / "sdf.py", PACKAGE_DIR / "meshing.py", Path(__file__)
+        *sorted((PACKAGE_DIR / "geometry").glob("*.py")), Path(__file__)
     ]:
         h.update(path.read_bytes())
     h.update(json.dumps([top, bottom, TRIANGLES]).encode())
@@ -117,7 +117,7 @@ def _write_vtp(mesh: pv.PolyData, path: Path) -> None:
 def load_scene_meshes(top: str = "T10", bottom: str = "L5",
                       directory: Path | None = None) -> list[ScenePart]:
     """The scene's meshes from the cache, building them first when missing or stale."""
-    from vp3d.morphometry import level_range
+    from vp3d.anatomy.morphometry import level_range
 
     levels = level_range(top, bottom)
     top, bottom = levels[0], levels[-1]

@@ -27,7 +27,7 @@ File format (``scenes/quiz.yaml``)
 
 A question with an ``image`` is a *scenario*: each of its choices carries an ``id`` from
 :data:`FINDINGS`, so the answer key is a finding the engine can be asked about (the tests
-check every key against :mod:`vp3d.needle` and :mod:`vp3d.fracture`). ``needle.depth`` is the
+check every key against :mod:`vp3d.needle.path` and :mod:`vp3d.pathology.fracture`). ``needle.depth`` is the
 tip's depth as a fraction of the planned depth (as the storyboard's ``needle.depth``), on the
 re-aimed path ``steer(plan_trajectory(level, side), medial_deg=..., caudal_deg=...)``.
 
@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-from vp3d.morphometry import LEVELS
+from vp3d.anatomy.morphometry import LEVELS
 from vp3d.storyboard.loader import SCENES_DIR
 from vp3d.storyboard.loader import _read_yaml as read_yaml
 from vp3d.storyboard.model import FLUORO_VIEWS, PARAMETERS, TOPICS
@@ -69,7 +69,7 @@ CHOICE_KEYS = ("id", "text")
 IMAGE_KEYS = ("view", "needle", "level", "grade", "kind", "cement_ml")
 NEEDLE_KEYS = ("level", "side", "medial_deg", "caudal_deg", "depth")
 SIDES = ("right", "left")
-KINDS = ("wedge", "biconcave", "crush")  # as vp3d.fracture.KINDS (not imported: no numpy here)
+KINDS = ("wedge", "biconcave", "crush")  # as vp3d.pathology.fracture.KINDS (not imported: no numpy here)
 GRADES = (1, 2, 3)
 MAX_STEER_DEG = 45.0  # as vp3d.needle.steer
 #: What a scenario image can show; a scenario's choices are these ids.

@@ -1,9 +1,9 @@
 """Fluoroscopy images of the quiz's scenarios, rendered with the engine and kept in-process.
 
-A scenario question (:class:`vp3d.quiz.ImageSpec`) names a view or two, a needle re-aimed from
+A scenario question (:class:`vp3d.quiz.model.ImageSpec`) names a view or two, a needle re-aimed from
 its planned path and advanced to a fraction of its planned depth, a fractured level and a
 cement fill. :func:`render_view` draws one view exactly as the app draws the story's images
-(:class:`vp3d.session.ProcedureModel`): the level and its neighbours, an osteoporotic density
+(:class:`vp3d.procedure.model.ProcedureModel`): the level and its neighbours, an osteoporotic density
 volume at 0.75 mm, the needle on ``steer(plan_trajectory(level, side), medial_deg, caudal_deg)``
 and a C-arm centred on the level's body.
 
@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from vp3d.morphometry import LEVELS
-from vp3d.quiz import GRADES, KINDS, MAX_STEER_DEG, SIDES, ImageSpec
+from vp3d.anatomy.morphometry import LEVELS
+from vp3d.quiz.model import GRADES, KINDS, MAX_STEER_DEG, SIDES, ImageSpec
 from vp3d.storyboard.model import FLUORO_VIEWS, PARAMETERS
 
 #: Image size (pixels a side) and voxel size of the X-ray volume, as the app's story images.
@@ -41,12 +41,12 @@ VIEW_NAMES = {"ap": "AP", "lateral": "lateral"}
 
 
 def check_spec(spec: Any) -> ImageSpec:
-    """``spec`` if it is an :class:`~vp3d.quiz.ImageSpec` the engine can draw, else ``ValueError``.
+    """``spec`` if it is an :class:`~vp3d.quiz.model.ImageSpec` the engine can draw, else ``ValueError``.
 
     The quiz loader checks the same ranges for the file; this guards specs made in code.
     """
     if not isinstance(spec, ImageSpec):
-        raise ValueError(f"a scenario image must be a vp3d.quiz.ImageSpec, got {type(spec).__name__}")
+        raise ValueError(f"a scenario image must be a vp3d.quiz.model.ImageSpec, got {type(spec).__name__}")
     views = spec.views
     if (not isinstance(views, tuple) or not views or len(set(views)) != len(views)
             or any(v not in FLUORO_VIEWS for v in views)):
@@ -118,7 +118,7 @@ class Scene:
 
     level: str
     spine: Any  # vp3d.anatomy.Spine (fractured when a grade is given)
-    volume: Any  # vp3d.volume.Volume
+    volume: Any  # vp3d.anatomy.volume.Volume
     scope: Any  # vp3d.fluoro.Fluoroscope over ``volume`` (caches projections per pose)
     centre_mm: np.ndarray  # the intact level's body centre: the C-arm's isocentre
 
@@ -127,7 +127,7 @@ def build_scene(spec: ImageSpec, *, spacing_mm: float = SPACING_MM) -> Scene:
     """Spine, density volume and fluoroscope of ``spec``'s level (the level and one either side)."""
     from vp3d.anatomy import build_spine
     from vp3d.fluoro import Fluoroscope
-    from vp3d.fracture import Fracture, fracture_spine
+    from vp3d.pathology.fracture import Fracture, fracture_spine
 
     spec = check_spec(spec)
     level = _level(spec)
@@ -143,7 +143,7 @@ def build_scene(spec: ImageSpec, *, spacing_mm: float = SPACING_MM) -> Scene:
 
 def needles(spec: ImageSpec, scene: Scene) -> list:
     """The scenario's needle (``[]`` when it has none), on the imaged spine."""
-    from vp3d.needle import Needle, plan_trajectory, steer
+    from vp3d.needle.path import Needle, plan_trajectory, steer
 
     n = spec.needle
     if n is None:
@@ -158,7 +158,7 @@ def cement_mask(spec: ImageSpec, scene: Scene, shown: list) -> np.ndarray | None
     if not spec.cement_ml:
         return None
     from vp3d.cement import simulate_injection
-    from vp3d.needle import Needle, plan_trajectory
+    from vp3d.needle.path import Needle, plan_trajectory
 
     through = shown or [Needle(t, t.target_depth_mm)
                         for t in (plan_trajectory(scene.spine, scene.level, s) for s in SIDES)]

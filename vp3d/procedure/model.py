@@ -19,12 +19,12 @@ import pyvista as pv
 from vp3d.anatomy import LEVELS, build_spine
 from vp3d.cement import simulate_up_to
 from vp3d.fluoro import CArm, Fluoroscope
-from vp3d.fracture import KINDS, Fracture, collapse_motion, deform_patient_points, fracture_spine
-from vp3d.kyphoplasty import (MAX_BALLOON_ML, Balloon, cavity_mask, inflated_fraction, lift_fraction,
+from vp3d.pathology.fracture import KINDS, Fracture, collapse_motion, deform_patient_points, fracture_spine
+from vp3d.pathology.kyphoplasty import (MAX_BALLOON_ML, Balloon, cavity_mask, inflated_fraction, lift_fraction,
                               settled_spine, with_cavity)
-from vp3d.meshes import ScenePart, load_scene_meshes
-from vp3d.morphometry import check_level
-from vp3d.needle import NEEDLE_LENGTH_MM, Needle, assess, plan_trajectory
+from vp3d.meshing.cache import ScenePart, load_scene_meshes
+from vp3d.anatomy.morphometry import check_level
+from vp3d.needle.path import NEEDLE_LENGTH_MM, Needle, assess, plan_trajectory
 
 PROCEDURES = ("vertebroplasty", "kyphoplasty")
 #: Levels a clinician may choose (vertebroplasty is done from T5 down; the upper thoracic
@@ -72,7 +72,7 @@ class Frame:
     transforms: dict[str, np.ndarray]  # 4x4 rigid motion of parts above the fracture
     cement_ml: float
     leaks: list = field(default_factory=list)
-    safety: object | None = None  # vp3d.needle.SafetyReport of the right needle, if inserted
+    safety: object | None = None  # vp3d.needle.path.SafetyReport of the right needle, if inserted
 
 
 def _scene_range(level: str) -> tuple[str, str]:

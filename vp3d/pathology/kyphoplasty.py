@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyvista as pv
 
-from vp3d.fracture import Fracture, check_t, fracture_spine
-from vp3d.volume import Label, Volume
+from vp3d.pathology.fracture import Fracture, check_t, fracture_spine
+from vp3d.anatomy.volume import Label, Volume
 
 #: Share of the lost height kept after deflation and cement (Lieberman et al., Spine 2001).
 RESTORED_FRACTION = 0.47
@@ -167,8 +167,7 @@ def cavity_mask(volume: Volume, balloons: list[Balloon]) -> np.ndarray:
 
 def with_cavity(volume: Volume, balloons: list[Balloon], *, contrast: bool = False) -> Volume:
     """A copy of ``volume`` where the cavity is fluid (or contrast while inflated)."""
-    from vp3d import attenuation
-
+    from vp3d.anatomy import attenuation
     mask = cavity_mask(volume, balloons)
     mu = volume.mu_per_mm.copy()
     mu[mask] = CONTRAST_MU_PER_MM if contrast else attenuation.mu_per_mm("soft_tissue")

@@ -20,7 +20,7 @@ import numpy as np
 
 from vp3d.anatomy.alignment import centre_height_mm
 from vp3d.anatomy.body import MEASURE_INSET_MM
-from vp3d.morphometry import LevelMorphometry, check_level
+from vp3d.anatomy.morphometry import LevelMorphometry, check_level
 
 KINDS = ("wedge", "biconcave", "crush")
 #: Height loss used for each Genant grade (a value inside the grade's range).

@@ -1,0 +1,3 @@
+"""The needle: planned paths (transpedicular, parapedicular), steering and the
+safety checks (``path``).
+"""

@@ -1,0 +1,2 @@
+"""The quiz: its strict reader and grading (``model``) and its scenario images (``images``).
+"""
