@@ -70,3 +70,47 @@ def test_the_page_lets_people_zoom(chromium_browser, vp3d_server):
         assert "width=device-width" in content
     finally:
         record.close()
+
+
+SIZES = {"phone": (390, 844), "phone-landscape": (844, 390), "tablet": (768, 1024),
+         "tablet-landscape": (1024, 768)}
+MODES = {"story": "?audience=patient", "practice": "?audience=student&mode=practice",
+         "quiz": "?audience=student&mode=quiz"}
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_nothing_overflows_sideways_on_phones_and_tablets(chromium_browser, vp3d_server, size):
+    """In every mode the page is no wider than the screen, the 3-D view fills the width on a
+    phone, and the narration (or the practice guide, or the quiz) is reachable by scrolling."""
+    width, height = SIZES[size]
+    for mode, query in MODES.items():
+        record = open_page(chromium_browser, vp3d_server + query, size=(width, height))
+        try:
+            page = record.page
+            if mode == "quiz":
+                wait_for(lambda: page.locator("#vp3d-quiz").count() > 0, 60, "the quiz")
+            wide = page.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
+            assert wide <= width, (size, mode, wide)
+            if mode != "quiz" and width < 900:
+                view = page.locator("#vp3d-view").bounding_box()
+                assert view["width"] >= width - 2, (size, mode, view)
+            region = {"story": "#vp3d-narration", "practice": "#vp3d-pr-guide", "quiz": "#vp3d-quiz"}[mode]
+            page.locator(region).scroll_into_view_if_needed()
+            box = page.locator(region).bounding_box()
+            assert box and box["width"] > (0.8 * width if width < 900 else 250), (size, mode, box)
+        finally:
+            record.close()
+
+
+def test_kiosk_reads_from_two_metres(chromium_browser, kiosk_server):
+    """At 1920 x 1080 the kiosk's captions are 32 px or more, its step title larger, and no
+    control that makes no sense at an event (Save picture, the audience choice)."""
+    record = open_page(chromium_browser, kiosk_server, size=(1920, 1080))
+    try:
+        page = record.page
+        caption = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#vp3d-captions p')).fontSize)")
+        title = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#vp3d-step-title')).fontSize)")
+        assert caption >= 32.0 and title > caption, (caption, title)
+        assert page.locator("#vp3d-save").count() == 0 and page.locator("#vp3d-choices").count() == 0
+    finally:
+        record.close()

@@ -140,7 +140,7 @@ def feedback() -> None:
 def guidance() -> None:
     """What to do, in the narration column (clinical language, sourced)."""
     with html.Section(v_if="mode === 'practice'", classes="vp3d-narration", id="vp3d-pr-guide",
-                      __properties=[("aria_label", "aria-label")], aria_label="Practice guide"):
+                      __properties=[("aria_label", "aria-label")], aria_label="Practice guide", tabindex="0"):
         html.H2("Transpedicular needle practice")
         with html.Ol(classes="vp3d-pr-guide"):
             html.Li("Aim on the images: drag sideways on the AP view to turn the needle medially or "

@@ -142,6 +142,42 @@ html, body { overflow: hidden; }
 .vp3d-tag-text { position: absolute; left: 0; top: -0.7em; white-space: nowrap; font-size: .78rem; line-height: 1.4; color: #fff; background: rgba(29,35,44,.88); padding: 0 6px; border-radius: 4px; border-left: 4px solid; }
 .vp3d-tag-left .vp3d-tag-text { left: auto; right: 0; border-left: none; border-right: 4px solid; }
 :focus-visible { outline: 3px solid #f4cf8c !important; outline-offset: 2px; }
+.vp3d-controls .v-slider .v-label { opacity: 1; }
+.vp3d-steps button[aria-current="step"] .num { opacity: 1; }
+.aud-student .vp3d-steps button[aria-current="step"] { color: #1d232c; }
+/* Kiosk at two metres: captions 32 px and more on a 1080p screen, the step title larger. */
+.vp3d-root.aud-kiosk { font-size: clamp(24px, 3vh, 40px); }
+.aud-kiosk .vp3d-narration h2 { font-size: 1.35em; }
+.aud-kiosk .vp3d-sources { font-size: .7em; }
+.aud-kiosk .vp3d-steps button { font-size: .75em; }
+/* Phones and portrait tablets: one column that scrolls, the 3-D view first and full width,
+   then the narration and the images, then the steps; controls wrap; targets 44 px or more. */
+@media (max-width: 900px) {
+  html, body { overflow: auto; }
+  .vp3d-root { height: auto; min-height: 100vh; grid-template-rows: auto auto auto; }
+  .vp3d-header { padding: 6px 10px; }
+  .vp3d-header h1 { white-space: normal; }
+  .vp3d-choices { margin-left: 0; width: 100%; }
+  .vp3d-choices .v-select { width: calc(50% - 4px); flex: 1 1 calc(50% - 4px); }
+  .vp3d-main, .aud-patient .vp3d-main, .aud-kiosk .vp3d-main, .vp3d-main.mode-practice {
+    grid-template-columns: minmax(0, 1fr); }
+  .vp3d-practice { order: 3; border-right: none; border-top: 1px solid rgba(128,128,128,.25); overflow-y: visible; }
+  .vp3d-view-wrap { order: 1; height: 56vh; min-height: 260px; }
+  .vp3d-side { order: 2; border-left: none; border-top: 1px solid rgba(128,128,128,.25); }
+  .vp3d-narration { overflow-y: visible; }
+  .vp3d-steps { order: 3; border-right: none; border-top: 1px solid rgba(128,128,128,.25); }
+  .vp3d-steps button { min-height: 44px; }
+  .vp3d-fluoro img { max-height: 40vh; }
+  .vp3d-controls { flex-wrap: wrap; gap: 6px; padding: 6px 10px; position: sticky; bottom: 0; z-index: 3;
+    background: rgb(var(--v-theme-background)); }
+  .vp3d-controls .v-btn { min-height: 44px; flex: 1 1 auto; }
+  .vp3d-controls .vp3d-slider { flex: 1 1 100%; order: 5; }
+  .vp3d-readouts { max-width: 48%; font-size: .72rem; }
+  .vp3d-legend { max-width: 48%; font-size: .7rem; }
+  .vp3d-controls { overflow-x: clip; }
+  #vp3d-modes { width: 100%; }
+  #vp3d-modes .v-btn { flex: 1 1 0; min-width: 0; padding: 0 6px; }
+}
 """
 
 
@@ -301,7 +337,7 @@ def _side_panel() -> None:
             v_show="mode !== 'practice'",
             classes="vp3d-narration", id="vp3d-narration",
             __properties=_aria(role="", aria_label="", aria_live=""),
-            role="region", aria_label="Narration", aria_live="polite",
+            role="region", aria_label="Narration", aria_live="polite", tabindex="0",
         ):
             html.H2("{{ step_title }}", id="vp3d-step-title")
             with html.Div(id="vp3d-captions"):
@@ -352,5 +388,6 @@ def _controls() -> None:
                 id="vp3d-mute", click="muted = !muted",
                 __properties=_aria(aria_pressed=""), aria_pressed=("muted ? 'true' : 'false'",))
         v3.VBtn("Save picture", prepend_icon="mdi-camera", variant="tonal", id="vp3d-save",
+                v_if="!kiosk",  # nothing to save to at an event
                 disabled=("building",),
                 click="trigger('save_picture').then((p) => utils.get('vp3d').download(p))")

@@ -2,6 +2,23 @@
 // Loaded by trame (see vp3d/app/ui.py); templates reach it as utils.get('vp3d').
 (function () {
   "use strict";
+  // trame's page forbids zooming (maximum-scale=1); people who need larger type must be able
+  // to pinch-zoom (WCAG 1.4.4), so the viewport only sets the width.
+  const viewport = document.querySelector('meta[name="viewport"]');
+  if (viewport) viewport.setAttribute("content", "width=device-width, initial-scale=1");
+
+  // Vuetify's slider thumbs (role=slider) are not tied to their label: name each one after
+  // the label of its input, now and whenever the page adds one.
+  function nameSliders(root) {
+    root.querySelectorAll('[role="slider"]:not([aria-label]):not([aria-labelledby])').forEach((thumb) => {
+      const input = thumb.closest(".v-input");
+      const label = input && input.querySelector(".v-label");
+      const text = label ? label.textContent.trim() : "";
+      if (text) thumb.setAttribute("aria-label", text);
+    });
+  }
+  new MutationObserver(() => nameSliders(document)).observe(document.documentElement,
+    { childList: true, subtree: true });
   const SKIP = "input, textarea, select, [role=slider], [role=combobox], [role=listbox], .v-slider, .v-field";
   let lastActivity = 0;
 
