@@ -106,7 +106,12 @@ def kiosk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def chromium_browser() -> Iterator[object]:
-    """Headless Debian Chromium driven by Playwright (skipped off CI when it is absent)."""
+    """Headless Debian Chromium driven by Playwright (skipped off CI when it is absent).
+
+    Playwright's sync API keeps an event loop in this process once started: the in-process
+    app tests (``test_app.py``) must run before the first browser test, which the file names'
+    order gives (browser test files are named ``test_browser*`` or ``test_*_browser``).
+    """
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is absent (Debian: apt-get install chromium)"
         if _in_ci():
