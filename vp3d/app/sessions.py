@@ -163,8 +163,6 @@ class SessionServer(MultiClientServer):
             async for msg in ws:
                 await connection.send(msg.type == WSMsgType.BINARY, msg)
         finally:
-            self.sessions -= 1
-            self.closed += 1
             try:
                 if connection is not None:
                     await connection.close()
@@ -181,11 +179,15 @@ class SessionServer(MultiClientServer):
                 del app, task, connection
                 gc.collect()
                 _trim_heap()
+                # Counted closed only once all of it is gone (what /status reports).
+                self.sessions -= 1
+                self.closed += 1
         return ws
 
     def status(self) -> dict:
         """Live sessions, sessions closed, apps and trame servers still in memory, engine
-        models cached and the process's resident memory (MB)."""
+        models cached and the process's resident memory (MB). Collects first: the last
+        references to a closed session's app go with its handler, after its own collection."""
         from trame.app.core import AVAILABLE_SERVERS
 
         gc.collect()

@@ -17,9 +17,8 @@ from pathlib import Path
 import pyvista as pv
 
 from vp3d.geometry.contour import decimate
-from vp3d.paths import generated_dir
+from vp3d.paths import PACKAGE_DIR, generated_dir
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: Default cache folder: ``meshes/`` beside the package in a checkout, overridable with
 #: the ``VP3D_MESH_DIR`` environment variable.
 #: Generated meshes: ``meshes/`` of a checkout, else the user's cache (vp3d.paths);
