@@ -38,7 +38,7 @@ BAD_TRIGGERS = [
     ("go_step", [{"a": 1}], "step index"),
     ("go_step", [None], "step index"),
     ("go_step", [True], "step index"),
-    ("go_step", [], "go step: takes index; got 0 values"),  # missing argument
+    ("go_step", [], "go step: wrong number of values (takes index; got 0 values)"),  # missing argument
     ("seek", [NAN], "time"),
     ("seek", [LONG], "time"),
     ("seek", [{"t": 1}], "time"),
@@ -46,17 +46,17 @@ BAD_TRIGGERS = [
     ("seek", [[]], "time"),
     ("seek", [-1e9], None),  # a number out of range: clamped into the step, no harm
     ("seek", [1e9], None),
-    ("next_step", [1, 2, 3], "next step: takes no values; got 3 values"),  # extra arguments
-    ("previous_step", [LONG], "previous step: takes no values"),
-    ("toggle_play", [{"x": 1}], "toggle play: takes no values"),
+    ("next_step", [1, 2, 3], "next step: wrong number of values (takes no values; got 3 values)"),  # extra arguments
+    ("previous_step", [LONG], "previous step: wrong number of values (takes no values"),
+    ("toggle_play", [{"x": 1}], "toggle play: wrong number of values (takes no values"),
     ("url_params", [None], "Link"),
     ("url_params", [12345], "Link"),
     ("url_params", [[1, 2]], "Link"),
     ("url_params", ["?level=L7&grade=1e9&kind=" + LONG[:2000] + "&step=-3"], "level must be one of"),
     ("url_params", [{"level": ["L1"], "grade": {"a": 1}}], "Link"),
     ("url_params", ["?" + LONG], None),  # an unknown parameter: ignored
-    ("save_picture", [LONG], "save picture: takes no values"),
-    ("activity", [{"x": 1}], "activity: takes no values"),
+    ("save_picture", [LONG], "save picture: wrong number of values (takes no values"),
+    ("activity", [{"x": 1}], "activity: wrong number of values (takes no values"),
 ]
 
 #: (state key, value, a word the page's message must contain)

@@ -11,21 +11,20 @@ Scenario questions show fluoroscopy rendered by :mod:`vp3d.quiz.images` in a wor
 first time the quiz is opened (shared by every session of the process), with a "preparing"
 placeholder meanwhile, so the page never waits for the engine.
 
-Every page call goes through :meth:`QuizPanel._guard`: a wrong number of values or a value
-the grader refuses becomes a one-line message on the page and the session keeps running.
+Every page call goes through :func:`vp3d.app.boundary.guarded`: a wrong number of values or a
+value the grader refuses becomes a one-line message on the page and the session keeps running.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from typing import Any
 
 from trame.widgets import client, html
 from trame.widgets import vuetify3 as v3
 
-from vp3d.app.boundary import page_message
+from vp3d.app.boundary import PanelHost, guarded, keep_owned
 
 logger = logging.getLogger(__name__)
 
@@ -163,8 +162,8 @@ class QuizPanel:
     the page only shows what :meth:`quiz_answer` publishes.
     """
 
-    def __init__(self, app: Any, *, images: Any = None) -> None:
-        self.app = app
+    def __init__(self, host: PanelHost, *, images: Any = None) -> None:
+        self.host = host
         self.quiz: Any = None
         self.answers: dict[str, int] = {}
         self._images = images  # a vp3d.quiz.images.ScenarioImages; the process's shared one if None
@@ -174,13 +173,12 @@ class QuizPanel:
         self._published_images: dict[str, dict[str, dict]] = {}  # what the page was sent
         self._load()
         self._init_state()
-        server = app.server
-        for name, takes in (("quiz_answer", "a question id and a choice number"),
-                            ("quiz_reset", "no values")):
-            server.trigger(name)(self._guard(getattr(self, name), takes))
-        app.state.change("mode")(self._on_mode)
-        app.state.change("qz_selected")(self._on_selected)
-        app.state.change(*OWNED)(self._on_owned)
+        for name in ("quiz_answer", "quiz_reset"):
+            handler = getattr(self, name)
+            host.server.trigger(name)(guarded(handler, host.show_error, before=host.activity,
+                                              label=name.replace("_", " ").capitalize()))
+        host.state.change("qz_selected")(self._on_selected)
+        keep_owned(host.state, OWNED, self._owned_truth, host.show_error, "the quiz")
 
     # ------------------------------------------------------------------ state
 
@@ -209,7 +207,7 @@ class QuizPanel:
         return out
 
     def _init_state(self) -> None:
-        s = self.app.state
+        s = self.host.state
         s.qz_title = self.quiz.title if self.quiz else "Quiz"
         s.qz_problem = self._problem
         self._question_list = self._questions()
@@ -241,36 +239,12 @@ class QuizPanel:
 
     def _publish_score(self, announce: str) -> None:
         truth = self._truth()
-        with self.app.state:
+        with self.host.state:
             for key, value in truth.items():
-                self.app.state[key] = value
-            self.app.state.qz_status = announce
+                self.host.state[key] = value
+            self.host.state.qz_status = announce
 
     # ------------------------------------------------------------------ page calls
-
-    def _guard(self, handler, takes: str):
-        """``handler`` as a page call: wrong counts and refused values become a message."""
-        signature = inspect.signature(handler)
-        label = handler.__name__.replace("_", " ").capitalize()
-
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            try:
-                signature.bind(*args, **kwargs)
-            except TypeError:
-                got = len(args) + len(kwargs)
-                self.app.show_error(f"{label}: wrong number of values (takes {takes}; "
-                                    f"got {got} value{'' if got == 1 else 's'}).")
-                return None
-            try:
-                self.app._activity()
-                return handler(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - the session boundary for the quiz
-                logger.info("vp3d quiz: %s refused: %s", handler.__name__, exc)
-                self.app.show_error(f"{label}: {page_message(exc)}")
-                return None
-
-        guarded.__name__ = handler.__name__
-        return guarded
 
     def quiz_answer(self, question_id: Any, choice: Any) -> None:
         """Grade one question's choice (an index into its choices) and show the result."""
@@ -303,36 +277,31 @@ class QuizPanel:
     def quiz_reset(self) -> None:
         """Start the quiz over: no answers, no choices ticked."""
         self.answers.clear()
-        with self.app.state:
-            self.app.state.qz_selected = {}
-            self.app.state.dirty("qz_selected")
-            self.app.state.error_message = ""
+        with self.host.state:
+            self.host.state.qz_selected = {}
+            self.host.state.dirty("qz_selected")
+            self.host.state.error_message = ""
         self._publish_score(announce="The quiz starts over: no questions answered.")
 
     # ------------------------------------------------------------------ state from the page
 
     def _on_selected(self, **_: Any) -> None:
-        value = self.app.state.qz_selected
+        value = self.host.state.qz_selected
         if not isinstance(value, dict):
-            with self.app.state:
-                self.app.state.qz_selected = {}
-            self.app.show_error("Quiz: the ticked choices must be a mapping of question id to choice; cleared.")
+            with self.host.state:
+                self.host.state.qz_selected = {}
+            self.host.show_error("Quiz: the ticked choices must be a mapping of question id to choice; cleared.")
 
-    def _on_owned(self, **_: Any) -> None:
-        truth = {**self._truth(), "qz_questions": self._question_list, "qz_images": self._published_images}
-        wrong = [k for k, v in truth.items() if self.app.state[k] != v]
-        if not wrong:
-            return
-        with self.app.state:
-            for key in wrong:
-                self.app.state[key] = truth[key]
-        self.app.show_error(f"{', '.join(sorted(wrong))} is set by the quiz, not the page (put back).")
+    def close(self) -> None:
+        """Stop preparing scenario images for this session (session end)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = None
+
+    def _owned_truth(self) -> dict[str, Any]:
+        return {**self._truth(), "qz_questions": self._question_list, "qz_images": self._published_images}
 
     # ------------------------------------------------------------------ scenario images
-
-    def _on_mode(self, **_: Any) -> None:
-        if self.app.state.mode == "quiz":
-            self.open()
 
     def open(self) -> None:
         """The quiz is shown: prepare the scenario images (once per session) in the background."""
@@ -401,7 +370,7 @@ class QuizPanel:
                 src, problem = await loop.run_in_executor(None, self._render, q, view)
                 self._image_urls.setdefault(q.id, {})[view] = {"src": src, "problem": problem}
                 if problem:
-                    self.app.show_error(problem)
+                    self.host.show_error(problem)
                 if view == q.image.views[-1] or problem:  # one update per question
                     self._publish_images()
             except Exception:  # noqa: BLE001 - the session may have closed meanwhile
@@ -412,12 +381,12 @@ class QuizPanel:
         self._image_urls.setdefault(question.id, {})[view] = {"src": src, "problem": problem}
         self._publish_images()
         if problem:
-            self.app.show_error(problem)
+            self.host.show_error(problem)
 
     def _publish_images(self) -> None:
         self._published_images = {k: dict(v) for k, v in self._image_urls.items()}
-        with self.app.state:
-            self.app.state.qz_images = self._published_images
+        with self.host.state:
+            self.host.state.qz_images = self._published_images
 
     # ------------------------------------------------------------------ layout
 
