@@ -30,16 +30,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.serving import serve  # noqa: E402  (the checkout's helper)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
@@ -106,12 +104,6 @@ ADVANCE_AND_TIME = """(limitMs) => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK_S  # utime + stime, all threads
@@ -163,29 +155,6 @@ def percentile(values: list[float], q: float) -> float:
     k = (len(ordered) - 1) * q
     lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def start_server(port: int, log) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    env.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
-    command = [sys.executable, "-m", "vp3d", "serve", "--server", "--host", "127.0.0.1",
-               "--port", str(port)]
-    return subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def wait_http(url: str, process: subprocess.Popen, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"the server did not answer on {url} in {timeout_s:.0f} s")
 
 
 def page_ready(page) -> bool:
@@ -286,20 +255,17 @@ def run_drive(drive: str, sizes: list[int], deadline: float, pause_s: float = PA
     """One server, N = sizes pages on it driven by ``drive``; prints and returns one row per N."""
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/"
-    url = base + (PRACTICE_QUERY if drive == "practice" else "")
     ready = practice_ready if drive == "practice" else page_ready
     drive_pages = drive_practice if drive == "practice" else drive_story
     what = "+5 mm clicks" if drive == "practice" else "Next clicks"
-    log = tempfile.NamedTemporaryFile(prefix=f"vp3d-load-{drive}-", suffix=".log", delete=False)
-    server = start_server(port, log)
+    log = Path(tempfile.mkstemp(prefix=f"vp3d-load-{drive}-", suffix=".log")[1])
     rows = []
-    try:
-        wait_http(base, server, 180)
+    with serve(log_path=log) as served:
+        server = served.process
+        url = served.url + (PRACTICE_QUERY if drive == "practice" else "")
         idle_rss = rss_mb(server.pid)
         print(f"[{drive}] server pid {server.pid} on {url}, idle RSS {idle_rss:.0f} MB, "
-              f"{os.cpu_count()} CPUs, log {log.name}", flush=True)
+              f"{os.cpu_count()} CPUs, log {log}", flush=True)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             sessions = []
@@ -360,14 +326,6 @@ def run_drive(drive: str, sizes: list[int], deadline: float, pause_s: float = PA
                 for context, _ in sessions:
                     context.close()
                 browser.close()
-    finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        log.close()
     return rows
 
 

@@ -10,13 +10,12 @@ growth <= 1 MB per closed session, counted after the first ten (models built, ca
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import time
 import urllib.request
 
-from app import CHROMIUM_ARGS, REPO, _free_port, _wait
+from app import CHROMIUM_ARGS, _wait
+
+from tests.serving import serve
 
 SESSIONS = 50
 
@@ -29,14 +28,8 @@ def _status(url: str) -> dict:
 def main(sessions: int = SESSIONS) -> None:
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/"
-    env = dict(os.environ, VTK_DEFAULT_OPENGL_WINDOW="vtkEGLRenderWindow")
-    server = subprocess.Popen([sys.executable, "-m", "vp3d", "serve", "--server", "--host", "127.0.0.1",
-                               "--port", str(port)], cwd=REPO, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait(lambda: _answers(url), 120, 0.1)
+    with serve() as served:
+        url = served.url
         rows = []
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -60,17 +53,6 @@ def main(sessions: int = SESSIONS) -> None:
         per = (last["rss_mb"] - first["rss_mb"]) / max(n1 - n0, 1)
         print(f"growth per closed session after the first {n0}: {per:+.2f} MB  target <= 1 MB  "
               f"{'ok' if per <= 1.0 else 'MISSED'}")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def _answers(url: str) -> bool:
-    try:
-        urllib.request.urlopen(url, timeout=1)
-        return True
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.serving import serve
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -62,26 +62,9 @@ def test_the_installed_package_reads_its_own_story_and_quiz(installed, tmp_path)
 
 
 def test_the_installed_package_serves_the_default_story(installed, tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "vp3d", "serve", "--server", "--host", "127.0.0.1",
-                               "--port", str(port)], cwd=tmp_path, env=_env(installed, tmp_path),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as response:
-                    status = json.load(response)
-                break
-            except OSError:
-                assert server.poll() is None, server.stdout.read()
-                assert time.monotonic() < deadline, "the installed server did not answer"
-                time.sleep(0.5)
-        assert status["sessions"] == 0
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=10) as response:
+    with serve(env=_env(installed, tmp_path), inherit_env=False, cwd=tmp_path,
+               log_path=tmp_path / "serve.log") as served:
+        with urllib.request.urlopen(served.url + "status", timeout=10) as response:
+            assert json.load(response)["sessions"] == 0
+        with urllib.request.urlopen(served.url + "index.html", timeout=10) as response:
             assert response.status == 200 and b"<html" in response.read().lower()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

@@ -1,0 +1,99 @@
+"""``vp3d serve`` on a free loopback port, for the browser tests, the benches and the scripts.
+
+One helper so that every caller starts, waits for and stops the server the same way. Benches
+and scripts put the checkout on ``sys.path`` and import it as ``tests.serving``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+#: First start on a fresh machine builds the mesh cache (seconds on two cores): be generous.
+START_TIMEOUT_S = 180.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def answers_http(url: str, timeout_s: float = 2.0) -> bool:
+    """Whether ``url`` answers HTTP without a server error."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            return response.status < 500
+    except urllib.error.HTTPError as exc:
+        return exc.code < 500
+    except OSError:
+        return False
+
+
+@dataclass
+class Served:
+    """A running server: its page URL (ending in ``/``) and process."""
+
+    url: str
+    process: subprocess.Popen
+    log_path: Path | None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path else "(no log kept)"
+
+
+@contextlib.contextmanager
+def serve(extra_args: Sequence[str] = (), *, log_path: Path | None = None,
+          env: Mapping[str, str] | None = None, inherit_env: bool = True, cwd: Path = REPO,
+          timeout_s: float = START_TIMEOUT_S) -> Iterator[Served]:
+    """Run ``python -m vp3d serve --server`` on a free loopback port until the block ends.
+
+    ``env`` is added to this process's environment (or is the whole environment when
+    ``inherit_env`` is false); the server's output goes to ``log_path``
+    (or nowhere). Raises ``RuntimeError`` with the log if it exits or does not answer in time.
+    """
+    port = free_port()
+    full_env = dict(os.environ) if inherit_env else {}
+    full_env.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+    full_env["PYTHONUNBUFFERED"] = "1"
+    full_env.update(env or {})
+    command = [sys.executable, "-m", "vp3d", "serve", "--server",
+               "--host", "127.0.0.1", "--port", str(port), *extra_args]
+    url = f"http://127.0.0.1:{port}/"
+    with (open(log_path, "wb") if log_path else open(os.devnull, "wb")) as log:
+        process = subprocess.Popen(command, cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    served = Served(url, process, log_path)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not answers_http(url):
+            if process.poll() is not None:
+                raise RuntimeError(f"vp3d serve exited with {process.returncode}:\n{served.log()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"vp3d serve did not answer on {url} in {timeout_s:.0f} s:\n{served.log()}")
+            time.sleep(0.25)
+        yield served
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 10 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
