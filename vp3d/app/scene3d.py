@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pyvista as pv
@@ -500,16 +500,32 @@ class Scene3D:
         w, h, _ = out.GetDimensions()
         pixels = vtk_to_numpy(out.GetPointData().GetScalars()).reshape(h, w, -1)[::-1]
         shot = Image.fromarray(np.ascontiguousarray(pixels[..., :3]))
-        band = max(60, h // 12)
+        unit = max(60, h // 12)
+        try:
+            font = ImageFont.truetype("DejaVuSans.ttf", unit // 2)
+        except OSError:
+            font = ImageFont.load_default()
+        measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+        lines = wrap_caption(caption, lambda text: measure.textlength(text, font=font), w - unit)
+        line_h = round(unit * 0.7)
+        band = unit // 2 + line_h * len(lines)
         sheet = Image.new("RGB", (w, h + band), BACKGROUND)
         sheet.paste(shot, (0, 0))
         draw = ImageDraw.Draw(sheet)
-        try:
-            font = ImageFont.truetype("DejaVuSans.ttf", band // 2)
-        except OSError:
-            font = ImageFont.load_default()
-        draw.text((band // 2, h + band // 4), caption, fill="white", font=font)
+        for i, line in enumerate(lines):
+            draw.text((unit // 2, h + unit // 4 + i * line_h), line, fill="white", font=font)
         buffer = io.BytesIO()
         sheet.save(buffer, format="PNG")
         return buffer.getvalue()
 
+
+def wrap_caption(text: str, width_of: Callable[[str], float], max_width: float) -> list[str]:
+    """``text`` in lines no wider than ``max_width`` (by ``width_of``), broken between words;
+    a single word wider than the line stays whole on its own line."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and width_of(f"{lines[-1]} {word}") <= max_width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
