@@ -139,9 +139,18 @@ def test_source_labels_name_the_file_and_the_reference():
     text = story.step_text(story.scene_for("vertebroplasty").step("cement"), "student",
                            story.context_for(ViewChoice()))
     labels = [s["label"] for s in text["sources"]]
-    assert any(label.startswith("002_d69a0bc012a0d9ed.txt") for label in labels)
+    assert "Vertebroplasty \u2014 Bristol Hospital interventional radiology (file 002_d69a0bc012a0d9ed.txt)" in labels
     assert "Belkoff et al., Spine 2001" in labels
     assert all(s["refs"] for s in text["sentences"])
+
+
+@pytest.mark.parametrize("audience", ["patient", "kiosk"])
+def test_patients_see_titles_and_publishers_not_file_names(audience):
+    scene = story.scene_for("vertebroplasty")
+    labels = [src["label"] for step in scene.steps
+              for src in story.step_text(step, audience, story.context_for(ViewChoice()))["sources"]]
+    assert labels and not any(".txt" in label for label in labels)
+    assert "Vertebroplasty (Imaging Glossary) \u2014 UR Medicine Imaging, University of Rochester Medical Center" in labels
 
 
 # ------------------------------------------------------------------ panels and routes
@@ -428,6 +437,39 @@ def test_kiosk_audience_and_mode_are_fixed():
     with app.state:
         app.state.mode = "practice"
     assert app.state.mode == "story"
+
+
+def _orbit_step(app) -> int:
+    steps = app.timeline.scene.steps
+    return next(i for i, step in enumerate(steps) if any(a.param == "camera.orbit_deg" for a in step.animate))
+
+
+def _camera_after(app, seconds: float) -> tuple:
+    app.seek(seconds)
+    return tuple(round(v, 3) for v in app.scene3d.renderer.GetActiveCamera().GetPosition())
+
+
+def test_the_camera_orbits_unless_the_viewer_asks_for_less_motion():
+    app = make_app()
+    app.go_step(_orbit_step(app))
+    assert _camera_after(app, 0.0) != _camera_after(app, 8.0)  # it orbits by default
+    app.motion_preference(True)
+    assert app.state.reduced_motion is True and not app.state.error_message
+    assert _camera_after(app, 0.0) == _camera_after(app, 8.0) == _camera_after(app, 15.0)
+    app.motion_preference("yes")
+    assert "reduced motion must be true or false" in app.state.error_message
+    assert app.player.reduced_motion is True  # a refused value changes nothing
+
+
+def test_start_again_goes_to_the_first_step_and_plays():
+    app = make_app(kiosk=True)
+    app.go_step(5)
+    app.toggle_play()
+    assert app.state.step_index == 5 and not app.state.playing
+    app.start_again()
+    assert app.state.step_index == 0 and app.state.playing and app.timeline.time_s == 0.0
+    assert app.state.step_title == story.step_text(app.timeline.scene.steps[0], "patient",
+                                                   story.context_for(app.choice))["title"]
 
 
 @pytest.mark.parametrize("side, dx", [("right", 0.2), ("left", -0.2)])

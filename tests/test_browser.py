@@ -82,10 +82,14 @@ def ready(page: object) -> bool:
             and bool(page.locator("#vp3d-step-title").inner_text().strip()))
 
 
-def open_page(browser: object, url: str, *, size=(1280, 720), accept_downloads=False) -> PageRecord:
-    """Open ``url``, wait until the model is built and the 3D view has drawn."""
+def open_page(browser: object, url: str, *, size=(1280, 720), accept_downloads=False,
+              **context_options) -> PageRecord:
+    """Open ``url``, wait until the model is built and the 3D view has drawn.
+
+    ``context_options`` go to Playwright's ``new_context`` (``has_touch``, ``reduced_motion``...).
+    """
     context = browser.new_context(viewport={"width": size[0], "height": size[1]},
-                                  accept_downloads=accept_downloads)
+                                  accept_downloads=accept_downloads, **context_options)
     page = context.new_page()
     record = PageRecord(page, context)
 

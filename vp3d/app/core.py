@@ -134,11 +134,10 @@ class VertebroplastyApp(TrameApp):
         s.app_title = TITLE
         s.kiosk = self.kiosk
         s.level, s.grade, s.kind, s.procedure, s.audience = c.level, c.grade, c.kind, c.procedure, c.audience
-        s.level_options = [{"title": f"{lv} \u2014 {describe_level(lv)}", "value": lv}
+        s.level_options = [{"title": f"{lv} ({describe_level(lv).removesuffix(' vertebra')})", "value": lv}
                            for lv in story.story_levels()]
-        s.grade_options = [{"title": "Grade 1 (mild)", "value": 1},
-                           {"title": "Grade 2 (moderate)", "value": 2},
-                           {"title": "Grade 3 (severe)", "value": 3}]
+        s.grade_options = [{"title": "1 \u2014 mild", "value": 1}, {"title": "2 \u2014 moderate", "value": 2},
+                           {"title": "3 \u2014 severe", "value": 3}]
         s.kind_options = [{"title": k.capitalize(), "value": k} for k in story.KIND_NAMES]
         s.procedure_options = [{"title": p.capitalize(), "value": p} for p in story.PROCEDURE_NAMES]
         s.audience_options = [{"title": "Patient", "value": "patient"},
@@ -162,6 +161,8 @@ class VertebroplastyApp(TrameApp):
         s.part_labels = False
         s.part_anchors = []
         s.free_camera = False
+        s.choices_open = False  # phones: the choices folded into a menu until opened
+        s.reduced_motion = False  # the browser asks for less motion (prefers-reduced-motion)
         s.show_body = False  # students: ribs, lungs, vessels and organs shown faint around the spine
         s.camera_presets = [{"title": title, "value": name} for name, title in VIEW_PRESETS.items()]
         s.mode_options = [{"title": "Story", "value": "story", "icon": "mdi-play-box-outline"},
@@ -393,6 +394,26 @@ class VertebroplastyApp(TrameApp):
     @boundary_method
     def activity(self) -> None:
         self._activity()
+
+    @trigger("start_again")
+    @boundary_method
+    def start_again(self) -> None:
+        """The story from its first step, playing (the kiosk's "Start again" button)."""
+        self._activity()
+        if self._mode == "story" and self.model is not None:
+            self.player.start_again()
+
+    @trigger("motion_preference")
+    @boundary_method
+    def motion_preference(self, reduce: Any) -> None:
+        """The browser's reduced-motion setting: when set, the camera does not orbit."""
+        if not isinstance(reduce, bool):
+            raise ValueError(f"reduced motion must be true or false, got {story.shown(reduce)}")
+        self.player.reduced_motion = reduce
+        with self.state:
+            self.state.reduced_motion = reduce
+        if self.model is not None and self._mode == "story":
+            self.player.show_frame(camera=reduce)
 
     @trigger("url_params")
     @boundary_method

@@ -216,12 +216,14 @@ def context_for(choice: ViewChoice) -> dict[str, str]:
     return narration_context(choice.level, grade=choice.grade, kind=choice.kind)
 
 
-def source_label(name: str) -> str:
-    """A citation as shown under the narration: file name and publisher, or the reference."""
+def source_label(name: str, audience: str = "student") -> str:
+    """A citation as shown under the narration: a document's title and publisher (students also
+    get its file name, to open it), or a published reference as cited."""
     doc = SOURCES.get(name)
-    if doc is not None:
-        return f"{name} \u2014 {doc.title} ({doc.publisher})"
-    return name
+    if doc is None:
+        return name
+    label = f"{doc.title} \u2014 {doc.publisher}"
+    return f"{label} (file {name})" if audience == "student" else label
 
 
 def step_list(scene: Scene, audience: str, context: Mapping[str, str]) -> list[dict]:
@@ -244,7 +246,7 @@ def step_text(step: Step, audience: str, context: Mapping[str, str]) -> dict:
     return {
         "title": render_title(step, audience, context),
         "sentences": shown,
-        "sources": [{"n": i + 1, "name": name, "label": source_label(name)}
+        "sources": [{"n": i + 1, "name": name, "label": source_label(name, audience)}
                     for i, name in enumerate(sources)],
     }
 

@@ -60,6 +60,7 @@ class StoryPlayer:
         self._last_activity = time.monotonic()
         self._touched = False  # kiosk: someone used the page since it last started over
         self._task: asyncio.Task | None = None
+        self.reduced_motion = False  # the viewer asked for less motion: no orbiting camera
         self.narration = NarrationPlayer(self._now_shown, self._narration_ready)
 
     # ------------------------------------------------------------------ what is shown
@@ -135,8 +136,8 @@ class StoryPlayer:
         step = self.timeline.step
         frame = self.model.frame(values)
         self.scene3d.apply(frame, self.visible(step), section=Scene3D.is_section(step.camera))
-        orbit = float(values.get("camera.orbit_deg", 0.0))
-        orbiting = any(a.param == "camera.orbit_deg" for a in step.animate)
+        orbit = 0.0 if self.reduced_motion else float(values.get("camera.orbit_deg", 0.0))
+        orbiting = not self.reduced_motion and any(a.param == "camera.orbit_deg" for a in step.animate)
         free = bool(self.state.free_camera) and self.choice.audience == "student"
         move_camera = (camera or orbiting) and not free
         if move_camera:
@@ -182,6 +183,13 @@ class StoryPlayer:
                 or int(index) != index or not 0 <= int(index) < n:
             raise ValueError(f"step index must be a whole number from 0 to {n - 1}, got {story.shown(index)}")
         self.enter_step(int(index))
+
+    def start_again(self) -> None:
+        """Back to the first step, playing (the kiosk's "Start again")."""
+        self.timeline.set_playing(True)
+        self.enter_step(0, from_start=True)
+        with self.state:
+            self.state.playing = self.timeline.playing
 
     def set_playing(self, playing: bool) -> None:
         at_end = self.timeline.time_s >= self.timeline.dwell_s - 1e-9

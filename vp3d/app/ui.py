@@ -48,16 +48,26 @@ THEME = {
 }
 
 CSS = """
-html, body { overflow: hidden; }
+html, body { overflow: hidden; overscroll-behavior-x: none; }
+/* A sideways swipe on these moves between steps (vp3d.js), not back in the browser's history. */
+#vp3d-narration, #vp3d-fluoro, #vp3d-controls, #vp3d-steps { touch-action: pan-y pinch-zoom; }
+/* On the 3-D view every gesture is the view's: one finger rotates, two pinch-zoom (vtk.js). */
+#vp3d-view { touch-action: none; }
 .vp3d-root { display: grid; grid-template-rows: auto minmax(0, 1fr) auto; height: 100vh;
   font-size: 16px; }
 .vp3d-root.aud-patient, .vp3d-root.aud-kiosk { font-size: 19px; }
 .vp3d-root.aud-kiosk { font-size: 24px; }
-.vp3d-header { display: flex; align-items: center; gap: 12px; padding: 6px 14px;
+.vp3d-header { display: flex; align-items: center; gap: 12px; padding: 10px 14px 6px 14px;
   flex-wrap: wrap; border-bottom: 1px solid rgba(128,128,128,.25); }
 .vp3d-header h1 { font-size: 1.2em; font-weight: 600; margin: 0; white-space: nowrap; }
 .vp3d-choices { display: flex; gap: 8px; margin-left: auto; flex-wrap: wrap; }
 .vp3d-choices .v-select { width: 150px; flex: 0 0 auto; }
+.vp3d-choices .vp3d-choice-level { width: 200px; }
+.vp3d-choices .vp3d-choice-grade { width: 176px; }
+.vp3d-choices .vp3d-choice-kind { width: 132px; }
+.vp3d-choices .vp3d-choice-procedure { width: 178px; }
+.vp3d-choices .vp3d-choice-audience { width: 128px; }
+.vp3d-choices-toggle { display: none !important; }
 .v-btn { text-transform: none; letter-spacing: normal; }
 .vp3d-main { display: grid; grid-template-columns: 230px minmax(0, 1fr) minmax(340px, 34vw);
   min-height: 0; }
@@ -150,6 +160,16 @@ html, body { overflow: hidden; }
 .aud-kiosk .vp3d-narration h2 { font-size: 1.35em; }
 .aud-kiosk .vp3d-sources { font-size: .7em; }
 .aud-kiosk .vp3d-steps button { font-size: .75em; }
+/* Kiosk: no step list (the story plays by itself), the 3-D view and large narration side by
+   side, Start again always in reach. */
+.aud-kiosk .vp3d-steps { display: none; }
+.aud-kiosk .vp3d-main { grid-template-columns: minmax(0, 1fr) minmax(0, 44vw); }
+.aud-kiosk .vp3d-fluoro img { max-height: 24vh; }
+.aud-kiosk #vp3d-start-again { margin-left: auto; }
+@media (prefers-reduced-motion: reduce) {
+  *, *::before, *::after { transition-duration: 0s !important; animation-duration: 0s !important;
+    scroll-behavior: auto !important; }
+}
 /* Phones and portrait tablets: one column that scrolls, the 3-D view first and full width,
    then the narration and the images, then the steps; controls wrap; targets 44 px or more. */
 @media (max-width: 900px) {
@@ -157,7 +177,10 @@ html, body { overflow: hidden; }
   .vp3d-root { height: auto; min-height: 100vh; grid-template-rows: auto auto auto; }
   .vp3d-header { padding: 6px 10px; }
   .vp3d-header h1 { white-space: normal; }
+  .vp3d-choices-toggle { display: inline-flex !important; margin-left: auto; min-height: 44px; }
   .vp3d-choices { margin-left: 0; width: 100%; }
+  .vp3d-choices:not(.open) { display: none; }
+  .vp3d-choices .v-select[class*="vp3d-choice-"] { width: calc(50% - 4px); }
   .vp3d-choices .v-select { width: calc(50% - 4px); flex: 1 1 calc(50% - 4px); }
   .vp3d-main, .aud-patient .vp3d-main, .aud-kiosk .vp3d-main, .vp3d-main.mode-practice {
     grid-template-columns: minmax(0, 1fr); }
@@ -194,6 +217,7 @@ def build_ui(app: VertebroplastyApp) -> VAppLayout:
         client.Style(CSS)
         client.ClientTriggers(
             mounted="utils.get('vp3d').installKeys(trigger); utils.get('vp3d').installPartLabels();"
+                    " utils.get('vp3d').installSwipe(trigger); utils.get('vp3d').installMotion(trigger);"
                     " trigger('url_params', [utils.get('location.search')])"
         )
         with html.Div(classes=("['vp3d-root', 'aud-' + audience]",), id="vp3d-root",
@@ -228,7 +252,15 @@ def _header() -> None:
                            classes="vp3d-modes", id="vp3d-modes", disabled=("building",)):
             v3.VBtn("{{ m.title }}", v_for="m in mode_options", key="m.value", value=("m.value",),
                     prepend_icon=("m.icon",), id=("'vp3d-mode-' + m.value",))
-        with html.Div(classes="vp3d-choices", v_if="!kiosk", id="vp3d-choices"):
+        v3.VBtn("{{ level }} \u00b7 grade {{ grade }} \u00b7 {{ kind }}", v_if="!kiosk",
+                prepend_icon="mdi-tune-variant", append_icon=("choices_open ? 'mdi-chevron-up' : 'mdi-chevron-down'",),
+                variant="tonal", classes="vp3d-choices-toggle", id="vp3d-choices-toggle",
+                click="choices_open = !choices_open",
+                __properties=_aria(aria_expanded="", aria_controls=""),
+                aria_expanded=("choices_open ? 'true' : 'false'",), aria_controls="vp3d-choices")
+        with html.Div(classes=("['vp3d-choices', choices_open ? 'open' : '']",), v_if="!kiosk",
+                      id="vp3d-choices", __properties=_aria(role="", aria_label=""), role="group",
+                      aria_label="Choices"):
             for name, label, options in (
                 ("level", "Level", "level_options"),
                 ("grade", "Fracture grade", "grade_options"),
@@ -245,6 +277,7 @@ def _header() -> None:
                     variant="outlined",
                     disabled=("building",),
                     id=f"vp3d-choice-{name}",
+                    classes=f"vp3d-choice-{name}",
                 )
 
 
@@ -370,7 +403,11 @@ def _controls() -> None:
                 disabled=("building || (!kiosk && step_index >= step_count - 1)",))
         html.Span("Step {{ step_index + 1 }} of {{ step_count }}", classes="vp3d-stepcount",
                   id="vp3d-stepcount")
+        v3.VBtn("Start again", prepend_icon="mdi-restart", color="primary", variant="flat",
+                v_if="kiosk", id="vp3d-start-again", click="trigger('start_again')",
+                disabled=("building",))
         v3.VSlider(
+            v_if="!kiosk",  # at an event the story plays by itself; Start again replaces it
             model_value=("step_time",),
             min=0,
             max=("Math.max(step_duration, 0.01)",),

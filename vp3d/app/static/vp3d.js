@@ -59,6 +59,40 @@
       });
     },
 
+    // Touch: a horizontal swipe on the narration, the images or the step controls moves
+    // between steps (left: next, right: previous). The 3-D view keeps its own gestures (drag
+    // rotates, pinch zooms), and the practice and the quiz keep theirs.
+    installSwipe(trigger) {
+      if (this.swipeInstalled) return;
+      this.swipeInstalled = true;
+      const AREAS = "#vp3d-narration, #vp3d-fluoro, #vp3d-controls, #vp3d-steps";
+      let start = null;
+      window.addEventListener("touchstart", (event) => {
+        const t = event.touches[0];
+        const area = event.target && event.target.closest && event.target.closest(AREAS);
+        start = event.touches.length === 1 && area ? { x: t.clientX, y: t.clientY, at: Date.now() } : null;
+      }, { passive: true });
+      window.addEventListener("touchend", (event) => {
+        if (!start || document.getElementById("vp3d-quiz") || document.getElementById("vp3d-practice")) return;
+        const t = event.changedTouches[0];
+        const dx = t.clientX - start.x, dy = t.clientY - start.y;
+        const quick = Date.now() - start.at < 900;
+        start = null;
+        if (quick && Math.abs(dx) > 60 && Math.abs(dx) > 2 * Math.abs(dy)) {
+          trigger(dx < 0 ? "next_step" : "previous_step");
+        }
+      }, { passive: true });
+    },
+
+    // Tell the server the viewer's reduced-motion setting, now and when it changes.
+    installMotion(trigger) {
+      if (this.motionInstalled || !window.matchMedia) return;
+      this.motionInstalled = true;
+      const query = window.matchMedia("(prefers-reduced-motion: reduce)");
+      trigger("motion_preference", [query.matches]);
+      query.addEventListener && query.addEventListener("change", () => trigger("motion_preference", [query.matches]));
+    },
+
     // Run fn once keys have rested for ms (a slider moved by arrow keys sends one value, so
     // ten presses take one new image, not ten).
     later(key, fn, ms = 600) {
