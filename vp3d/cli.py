@@ -10,7 +10,7 @@ import sys
 
 from vp3d.anatomy.morphometry import LEVELS, check_level
 
-VIEWS = ("lateral", "anterior", "posterior", "superior", "oblique")
+from vp3d.meshing.views import RENDER_VIEWS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--top", default="T10", help="highest level, T1-L5 (default T10)")
     r.add_argument("--bottom", default="L5", help="lowest level, T1-L5 (default L5)")
     r.add_argument("--highlight", default=None, help="a level of the range shown in colour")
-    r.add_argument("--view", choices=VIEWS, default="lateral")
+    r.add_argument("--view", choices=tuple(RENDER_VIEWS), default="lateral")
     r.add_argument("--bones-only", action="store_true", help="vertebrae only (no discs, sac)")
     r.add_argument("--body", action="store_true",
                    help="also the body around the spine, faint (ribs, pelvis, lungs, organs)")

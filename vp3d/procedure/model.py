@@ -64,7 +64,7 @@ class Choices:
 
 
 @dataclass
-class Frame:
+class SceneFrame:
     """Everything the page shows at one moment of a step."""
 
     fracture_t: float  # collapse shown, after any balloon lift
@@ -157,7 +157,7 @@ class ProcedureModel:
             return []
         return [Balloon(n.tip_mm, n.trajectory.direction, ml) for n in needles]
 
-    def frame(self, state: dict) -> Frame:
+    def frame(self, state: dict) -> SceneFrame:
         """Geometry and readouts for a storyboard state."""
         t = self.collapse(state)
         deform, motion = collapse_motion(self.spine, self.fracture, t)
@@ -181,7 +181,7 @@ class ProcedureModel:
         needles = self.needles(state)
         safety = assess(self.broken_spine, needles[0]) if needles else None
         leaks = self.cement.leaks_at(min(ml, self.simulated_ml)) if ml > 0 else []
-        return Frame(t, meshes, transforms, ml, leaks, safety)
+        return SceneFrame(t, meshes, transforms, ml, leaks, safety)
 
     def _volume(self, state: dict):
         t = self.collapse(state)
