@@ -633,6 +633,25 @@ BROKEN = {
     "topic out of order": (lambda d: d["steps"].reverse(),
                            "spine", "topic", "'anatomy' comes after 'needle'"),
     "missing title": (_delete((*N, "title")), "needle", "title", "missing required key 'title'"),
+    # A typo'd key is named (with the key it was likely meant to be) before the key it leaves missing.
+    "typo'd step key": (lambda d: d["steps"][1].update(narraton=d["steps"][1].pop("narration")), "needle",
+                        "narraton", "unknown key 'narraton'; did you mean 'narration'?"),
+    "typo'd camera key": (_set((*N, "camera"), {"prest": "lateral"}), "needle", "camera.prest",
+                          "unknown key 'prest'; did you mean 'preset'?"),
+    "typo'd scene key": (lambda d: d.update(titel=d.pop("title")), None, "titel",
+                         "unknown key 'titel'; did you mean 'title'?"),
+    "wrong type: text for a mapping": (_set((*N, "camera"), "lateral"), "needle", "camera",
+                                       "must be a mapping, got str 'lateral'"),
+    "wrong type: number for text": (_set((*NP0, "text"), 42), "needle", "narration.patient[0].text",
+                                    "must be text, got int 42"),
+    "wrong type: mapping for a list": (_set((*N, "animate"), {"param": "needle.depth"}), "needle", "animate",
+                                       "must be a list, got dict"),
+    "wrong type: yes for a number": (_set((*N, "state", "fracture.t"), True), "needle", "state.fracture.t",
+                                     "must be a finite number, got bool True"),
+    "missing camera": (_delete((*N, "camera")), "needle", "camera", "missing required key 'camera'"),
+    "missing animation seconds": (_delete((*N, "animate", 0, "seconds")), "needle", "animate[0].seconds",
+                                  "missing required key 'seconds'"),
+    "missing scene procedure": (_delete(("procedure",)), None, "procedure", "missing required key 'procedure'"),
 }
 
 
