@@ -468,7 +468,7 @@ def test_narration_context():
         assert narration_context("T12", grade)["loss_percent"] == f"{round(100 * loss)}"
     assert narration_context("T12")["level_name"] == "twelfth thoracic vertebra"
     assert narration_context("L3")["region"] == "lower back"
-    with pytest.raises(ValueError, match="valid levels"):
+    with pytest.raises(ValueError, match="level must be one of T1\u2013L5"):
         narration_context("L7")
     with pytest.raises(ValueError, match="grade"):
         narration_context("L1", 4)

@@ -15,7 +15,7 @@ from vp3d.anatomy import LEVELS, build_spine
 from vp3d.cement import simulate_up_to
 from vp3d.fluoro import CArm, Fluoroscope, Radiograph
 from vp3d.pathology.fracture import Fracture, fracture_spine
-from vp3d.anatomy.morphometry import check_level
+from vp3d.checks import check_procedure_level
 from vp3d.needle.path import Needle, plan_trajectory
 
 #: Cement volumes shown: a typical osteoporotic fill and an overfill (Belkoff et al., Spine
@@ -39,7 +39,7 @@ def procedure_frames(level: str = "L1", grade: int = 2, kind: str = "wedge", *,
                      bone_quality: str = "osteoporotic", spacing_mm: float = 0.5,
                      rows: int = 512) -> list[RadiographPair]:
     """AP and lateral radiographs of the whole procedure on ``level``."""
-    level = check_level(level)
+    level = check_procedure_level(level)
     fracture = Fracture(level, grade, kind)
     i = LEVELS.index(level)
     top, bottom = LEVELS[max(i - 1, 0)], LEVELS[min(i + 1, len(LEVELS) - 1)]

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 from annotated_types import Len, MinLen
 from pydantic import AfterValidator, BeforeValidator, field_validator, model_validator
 
-from vp3d.anatomy.morphometry import LEVELS
+from vp3d.checks import GRADES, KINDS
+from vp3d.levels import LEVELS, span
 from vp3d.schema import FieldProblem, StrictModel, Text, kind_of, name_of, one_of, shown
 from vp3d.storyboard.model import FLUORO_VIEWS, PARAMETERS, TOPICS
 from vp3d.storyboard.sources import FACTS, is_known_source, known_sources
@@ -19,8 +20,6 @@ from vp3d.storyboard.sources import FACTS, is_known_source, known_sources
 MIN_QUESTIONS = 10
 MIN_CHOICES, MAX_CHOICES = 3, 5
 SIDES = ("right", "left")
-KINDS = ("wedge", "biconcave", "crush")  # as vp3d.pathology.fracture.KINDS (not imported: no numpy here)
-GRADES = (1, 2, 3)
 MAX_STEER_DEG = 45.0  # as vp3d.needle.steer
 #: What a scenario image can show; a scenario's choices are these ids.
 FINDINGS: dict[str, str] = {
@@ -38,7 +37,7 @@ FINDINGS: dict[str, str] = {
 
 def _level(value: str) -> str:
     if value not in LEVELS:
-        raise ValueError(f"unknown level {shown(value)} (valid: {LEVELS[0]}..{LEVELS[-1]})")
+        raise ValueError(f"unknown level {shown(value)} (valid: {span(LEVELS)})")
     return value
 
 

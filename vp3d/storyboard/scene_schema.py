@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from annotated_types import MinLen
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
-from vp3d.anatomy.morphometry import LEVELS
+from vp3d.levels import LEVELS, span
 from vp3d.schema import FieldProblem, StrictModel, Text, kind_of, name_of, one_of, plain_text, shown
 from vp3d.storyboard.model import (
     AUDIENCES,
@@ -95,7 +95,7 @@ def _visible(value: dict[str, str]) -> dict[str, str]:
             allowed = MODES
         else:
             raise FieldProblem(part, f"unknown part name {shown(part)} (known: {', '.join(PART_GROUPS)}; "
-                                     f"or one anatomy part: a level {LEVELS[0]}..{LEVELS[-1]}, "
+                                     f"or one anatomy part: a level {span(LEVELS)}, "
                                      "'disc T12-L1', 'nucleus T12-L1')")
         if mode not in allowed:
             raise FieldProblem(part, f"unknown mode {shown(mode)} for {part!r} (known: {', '.join(allowed)})")
