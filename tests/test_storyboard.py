@@ -728,6 +728,8 @@ def test_error_in_library_names_the_library(tmp_path):
     ([{"use": "spine", "speed": 2}], "speed", "unknown key 'speed'"),
     ([{"use": "spine", "add_narration": {"kiosk": []}}], "add_narration.kiosk", "unknown audience"),
     ([{"use": "spine"}, {"use": "spine"}], "steps[1].id", "duplicate step id 'spine'"),
+    ([{"use": "spine", "camera": None}], "camera", "is empty: give a value"),
+    ([{"use": "spine", "camera": {"prest": "lateral"}}], "camera.prest", "did you mean 'preset'?"),
 ])
 def test_broken_use(tmp_path, steps, field, message):
     _write(tmp_path, LIBRARY, "lib.yaml")

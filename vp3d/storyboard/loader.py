@@ -118,9 +118,7 @@ def _fields(spec: StepSpec | UseSpec) -> dict[str, Any]:
     out = {}
     for name in STEP_FIELDS_SET:
         if name in spec.model_fields_set:
-            value = getattr(spec, name)
-            if value is not None or name == "fluoro":
-                out[name] = _CONVERT.get(name, _copy)(value)
+            out[name] = _CONVERT.get(name, _copy)(getattr(spec, name))
     return out
 
 

@@ -268,6 +268,13 @@ class UseSpec(StrictModel):
     narration: Narration | None = None
     add_narration: AddedNarration | None = None
 
+    @model_validator(mode="after")
+    def _no_empty_replacement(self):
+        for name in self.model_fields_set - {"fluoro"}:  # fluoro: none is a value (no views)
+            if getattr(self, name) is None:
+                raise FieldProblem(name, "is empty: give a value, or leave the key out to keep the library's")
+        return self
+
 
 class DefaultsSpec(StrictModel):
     """Visibility and held values every step starts from."""
