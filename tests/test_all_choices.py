@@ -21,7 +21,8 @@ from vp3d.anatomy.spine import CORTICAL_SHELL_MM
 from vp3d.pathology.fracture import KINDS, Fracture, fracture_spine
 from vp3d.pathology.kyphoplasty import MAX_BALLOON_ML, RESTORED_FRACTION, Balloon, with_cavity
 from vp3d.needle.path import Needle, assess, plan_trajectory
-from vp3d.procedure.model import STORY_LEVELS, XRAY_SPACING_MM, Choices, ProcedureModel
+from vp3d.levels import PROCEDURE_LEVELS
+from vp3d.procedure.model import XRAY_SPACING_MM, Choices, ProcedureModel
 from vp3d.anatomy.volume import Label
 
 SIDES = ("right", "left")
@@ -50,7 +51,7 @@ def _local(part, p):
     return inv[:3, :3] @ p + inv[:3, 3]
 
 
-@pytest.mark.parametrize("level", STORY_LEVELS)
+@pytest.mark.parametrize("level", PROCEDURE_LEVELS)
 def test_every_fracture_gets_a_safe_path_to_trabecular_bone(level):
     spine = _xspine(level)
     failures = []

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 
@@ -17,12 +18,98 @@ def _run(*args, env_extra=None):
 
 
 def test_bad_level_is_one_line_and_exit_2():
-    for args in (["render", "--top", "L7", "--out", "x.png"], ["build-meshes", "--bottom", "T13"],
-                 ["serve", "--level", "x"]):
+    for args, words in ((["render", "--top", "L7", "--out", "x.png"], "level must be one of T1\u2013L5"),
+                        (["build-meshes", "--bottom", "T13"], "level must be one of T1\u2013L5"),
+                        (["serve", "--level", "x"], "level must be one of T5\u2013L5")):
         r = _run(*args)
         assert r.returncode == 2, r
         lines = [ln for ln in r.stderr.splitlines() if ln.strip() and "WARN" not in ln]
-        assert len(lines) == 1 and "valid levels are T1" in lines[0], r.stderr
+        assert len(lines) == 1 and words in lines[0], r.stderr
+
+
+def _refused(capsys, *args) -> str:
+    """The one line ``vp3d args`` prints as it exits with 2, before any work."""
+    from vp3d.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(list(args))
+    assert stop.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vp3d: error: "), lines
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, words", [
+    (("serve", "--kind", "burst"), "argument --kind: fracture type must be one of wedge, biconcave or crush, "
+                                   "got 'burst'"),
+    (("serve", "--grade", "x"), "argument --grade: fracture grade must be 1, 2 or 3, got 'x'"),
+    (("serve", "--grade", "True"), "fracture grade must be 1, 2 or 3"),
+    (("serve", "--procedure", "fusion"), "procedure must be one of vertebroplasty or kyphoplasty, got 'fusion'"),
+    (("serve", "--audience", "surgeon"), "audience must be one of patient, student or kiosk, got 'surgeon'"),
+    (("radiographs", "--bone", "soft", "--out", "x.png"), "bone quality must be one of normal or osteoporotic"),
+    (("radiographs", "--kind", "burst", "--out", "x.png"), "fracture type must be one of wedge, biconcave or crush"),
+    (("render", "--view", "sideways", "--out", "x.png"),
+     "view must be one of lateral, anterior, posterior, superior or oblique, got 'sideways'"),
+    (("render", "--size", "big", "--out", "x.png"), "argument --size: must look like 1200x900"),
+    (("serve", "--port", "http"), "argument --port: must be a whole number from 1 to 65535"),
+    (("render",), "the following arguments are required: --out"),
+    (("explode",), "argument COMMAND: must be one of serve, build-meshes, render or radiographs, got 'explode'"),
+])
+def test_bad_options_are_one_line_listing_the_choices_in_words(capsys, args, words):
+    line = _refused(capsys, *args)
+    assert words in line, line
+    assert "('" not in line and "'," not in line.split(", got")[0]  # words, not a Python tuple
+
+
+def test_one_level_range_for_the_procedure_on_every_surface(capsys):
+    """The page, the app's choices and the command line offer the procedure on T5-L5 and say why;
+    the anatomy commands take every modelled level."""
+    from vp3d.app.story import check_choice
+    from vp3d.checks import ChoiceError
+    from vp3d.procedure.model import Choices
+
+    reason = "the upper thoracic pedicles are too small for the needles"
+    for args in (("serve", "--level", "T2"), ("radiographs", "--level", "t4", "--out", "x.png")):
+        line = _refused(capsys, *args)
+        assert "level must be one of T5\u2013L5" in line and reason in line, line
+    for check in (lambda: check_choice("level", "T2"), lambda: Choices(level="T2")):
+        with pytest.raises(ChoiceError, match=reason):
+            check()
+    from vp3d.cli import parse_args
+
+    assert parse_args(["render", "--top", "t2", "--bottom", "T4", "--highlight", "t3", "--out", "x.png"]).top == "T2"
+
+
+def test_every_option_reads_any_case_alike():
+    from vp3d.cli import parse_args
+
+    a = parse_args(["serve", "--level", "l2", "--kind", "WEDGE", "--procedure", "Kyphoplasty",
+                    "--audience", " Student ", "--grade", "3"])
+    assert (a.level, a.kind, a.procedure, a.audience, a.grade) == ("L2", "wedge", "kyphoplasty", "student", 3)
+    b = parse_args(["radiographs", "--bone", "NORMAL", "--kind", "Crush", "--out", "x.png"])
+    assert (b.bone, b.kind, b.level, b.grade) == ("normal", "crush", "L1", 2)
+    assert parse_args(["render", "--view", "Oblique", "--out", "x.png"]).view == "oblique"
+
+
+def test_render_highlight_outside_the_rendered_range_is_refused(capsys):
+    from vp3d.cli import main
+
+    assert main(["render", "--top", "L1", "--bottom", "L2", "--highlight", "T12", "--out", "x.png"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["vp3d: error: --highlight T12 is outside --top L1 to --bottom L2, the levels rendered"]
+
+
+def test_every_option_has_help_text():
+    import argparse
+
+    from vp3d.cli import _parser
+
+    parser = _parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in commands.choices.items():
+        for action in sub._actions:
+            if action.dest != "help":
+                assert action.help and action.help.strip(), (name, action.dest)
 
 
 def test_render_writes_a_picture_of_the_spine(tmp_path):

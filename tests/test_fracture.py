@@ -87,9 +87,9 @@ def test_mesh_and_volume_agree_and_show_compaction(spine):
 def test_bad_fracture_parameters():
     with pytest.raises(ValueError, match="grade must be 1, 2 or 3"):
         Fracture("L1", 4)
-    with pytest.raises(ValueError, match="kind must be one of wedge"):
+    with pytest.raises(ValueError, match="type must be one of wedge, biconcave or crush"):
         Fracture("L1", 2, "burst")
-    with pytest.raises(ValueError, match="valid levels"):
+    with pytest.raises(ValueError, match="level must be one of T1\u2013L5"):
         Fracture("L9")
     s = build_spine("L1", "L2")
     for bad in (-0.1, 1.5, float("nan")):

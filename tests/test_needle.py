@@ -77,7 +77,7 @@ def test_bad_needle_input(spine):
         Needle(traj, float("nan"))
     with pytest.raises(ValueError, match="side must be"):
         plan_trajectory(spine, "L1", "up")
-    with pytest.raises(ValueError, match="valid levels"):
+    with pytest.raises(ValueError, match="level must be one of T1\u2013L5"):
         plan_trajectory(spine, "L9")
     with pytest.raises(ValueError, match="between -45 and 45"):
         steer(spine, traj, medial_deg=1e9)

@@ -136,7 +136,7 @@ def test_surface_anchor_is_straight_out_from_the_centre():
 
 @pytest.mark.parametrize("level", ["L9", "S1", "", "T0"])
 def test_unknown_level_is_a_value_error(level):
-    with pytest.raises(ValueError, match="valid levels"):
+    with pytest.raises(ValueError, match="level must be one of T1\u2013L5"):
         label_vertebra_points(level, np.zeros((3, 3)))
 
 

@@ -306,6 +306,23 @@ BROKEN = {
                                       "choices[0].id", "unknown finding"),
     "scenario without choice ids": (lambda d: _q(d, "scan").update(choices=["a", "b", "c"], answer=1),
                                     "scan", "choices", "need ids"),
+    # A typo'd key is named (with the key it was likely meant to be) before the key it leaves missing.
+    "typo'd question key": (lambda d: _q(d, "q2").update(explanaton=_q(d, "q2").pop("explanation")), "q2",
+                            "explanaton", "unknown key 'explanaton'; did you mean 'explanation'?"),
+    "typo'd needle key": (lambda d: _q(d, "scan")["image"]["needle"].update(medial=3), "scan",
+                          "image.needle.medial", "did you mean 'medial_deg'?"),
+    "wrong type: number for text": (lambda d: _q(d, "q3").update(question=3), "q3", "question",
+                                    "must be text, got int 3"),
+    "wrong type: text for a number": (lambda d: _q(d, "scan")["image"]["needle"].update(depth="deep"), "scan",
+                                      "image.needle.depth", "must be a finite number, got str 'deep'"),
+    "wrong type: text for a list": (lambda d: _q(d, "q4").update(sources="002_d69a0bc012a0d9ed.txt"), "q4",
+                                    "sources", "must be a list, got str"),
+    "wrong type: list for a mapping": (lambda d: _q(d, "scan").update(image=["ap"]), "scan", "image",
+                                       "must be a mapping, got list"),
+    "missing sources": (lambda d: _q(d, "q5").pop("sources"), "q5", "sources", "missing required key 'sources'"),
+    "missing needle level": (lambda d: _q(d, "scan")["image"]["needle"].pop("level"), "scan",
+                             "image.needle.level", "missing required key 'level'"),
+    "missing title": (lambda d: d.pop("title"), None, "title", "missing required key 'title'"),
 }
 
 

@@ -14,7 +14,7 @@ from vp3d.app.scene3d import LOOKS, PART_COLOR_ARRAY, PART_COLORS, Scene3D, rgb
 from vp3d.pathology.fracture import Fracture, collapse_motion, deform_patient_points
 from vp3d.meshing.cache import TRIANGLES, ScenePart
 from vp3d.geometry.contour import decimate
-from vp3d.procedure.model import Frame
+from vp3d.procedure.model import SceneFrame
 
 LEVEL = "L1"
 
@@ -36,7 +36,7 @@ def scene(scene_parts):
     return s
 
 
-def broken_frame(scene_parts, t: float = 1.0) -> Frame:
+def broken_frame(scene_parts, t: float = 1.0) -> SceneFrame:
     """What ProcedureModel.frame gives: the level's points moved (same order), those above moved."""
     spine, parts = scene_parts
     fracture = Fracture(LEVEL, 3, "wedge")
@@ -46,7 +46,7 @@ def broken_frame(scene_parts, t: float = 1.0) -> Frame:
     moved.points = deform_patient_points(base.points, spine.vertebrae[LEVEL].transform, deform)
     moved = moved.compute_normals(auto_orient_normals=True, split_vertices=False)
     above = {p.name: motion for p in parts if p.level == "T12"}
-    return Frame(t, {LEVEL: moved}, above, 0.0)
+    return SceneFrame(t, {LEVEL: moved}, above, 0.0)
 
 
 def colours_of(scene: Scene3D, name: str) -> np.ndarray | None:

@@ -15,7 +15,7 @@ def model():
 
 
 def test_choices_are_checked():
-    for kwargs, msg in (({"level": "L7"}, "valid levels"), ({"level": "T2"}, "level must be one of T5"),
+    for kwargs, msg in (({"level": "L7"}, "level must be one of T5"), ({"level": "T2"}, "level must be one of T5"),
                         ({"grade": 5}, "grade must be 1, 2 or 3"), ({"kind": "burst"}, "type must be"),
                         ({"procedure": "fusion"}, "procedure must be"), ({"grade": True}, "grade")):
         with pytest.raises(ValueError, match=msg):

@@ -468,7 +468,7 @@ def test_narration_context():
         assert narration_context("T12", grade)["loss_percent"] == f"{round(100 * loss)}"
     assert narration_context("T12")["level_name"] == "twelfth thoracic vertebra"
     assert narration_context("L3")["region"] == "lower back"
-    with pytest.raises(ValueError, match="valid levels"):
+    with pytest.raises(ValueError, match="level must be one of T1\u2013L5"):
         narration_context("L7")
     with pytest.raises(ValueError, match="grade"):
         narration_context("L1", 4)
@@ -633,6 +633,25 @@ BROKEN = {
     "topic out of order": (lambda d: d["steps"].reverse(),
                            "spine", "topic", "'anatomy' comes after 'needle'"),
     "missing title": (_delete((*N, "title")), "needle", "title", "missing required key 'title'"),
+    # A typo'd key is named (with the key it was likely meant to be) before the key it leaves missing.
+    "typo'd step key": (lambda d: d["steps"][1].update(narraton=d["steps"][1].pop("narration")), "needle",
+                        "narraton", "unknown key 'narraton'; did you mean 'narration'?"),
+    "typo'd camera key": (_set((*N, "camera"), {"prest": "lateral"}), "needle", "camera.prest",
+                          "unknown key 'prest'; did you mean 'preset'?"),
+    "typo'd scene key": (lambda d: d.update(titel=d.pop("title")), None, "titel",
+                         "unknown key 'titel'; did you mean 'title'?"),
+    "wrong type: text for a mapping": (_set((*N, "camera"), "lateral"), "needle", "camera",
+                                       "must be a mapping, got str 'lateral'"),
+    "wrong type: number for text": (_set((*NP0, "text"), 42), "needle", "narration.patient[0].text",
+                                    "must be text, got int 42"),
+    "wrong type: mapping for a list": (_set((*N, "animate"), {"param": "needle.depth"}), "needle", "animate",
+                                       "must be a list, got dict"),
+    "wrong type: yes for a number": (_set((*N, "state", "fracture.t"), True), "needle", "state.fracture.t",
+                                     "must be a finite number, got bool True"),
+    "missing camera": (_delete((*N, "camera")), "needle", "camera", "missing required key 'camera'"),
+    "missing animation seconds": (_delete((*N, "animate", 0, "seconds")), "needle", "animate[0].seconds",
+                                  "missing required key 'seconds'"),
+    "missing scene procedure": (_delete(("procedure",)), None, "procedure", "missing required key 'procedure'"),
 }
 
 
@@ -709,6 +728,8 @@ def test_error_in_library_names_the_library(tmp_path):
     ([{"use": "spine", "speed": 2}], "speed", "unknown key 'speed'"),
     ([{"use": "spine", "add_narration": {"kiosk": []}}], "add_narration.kiosk", "unknown audience"),
     ([{"use": "spine"}, {"use": "spine"}], "steps[1].id", "duplicate step id 'spine'"),
+    ([{"use": "spine", "camera": None}], "camera", "is empty: give a value"),
+    ([{"use": "spine", "camera": {"prest": "lateral"}}], "camera.prest", "did you mean 'preset'?"),
 ])
 def test_broken_use(tmp_path, steps, field, message):
     _write(tmp_path, LIBRARY, "lib.yaml")

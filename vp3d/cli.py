@@ -1,85 +1,148 @@
-"""The ``vp3d`` command: ``serve``, ``build-meshes`` and ``render``.
+"""The ``vp3d`` command: ``serve``, ``build-meshes``, ``render`` and ``radiographs``.
 
-Bad input (an unknown level, a bad view) prints one line to stderr and exits with 2.
+Bad input (an unknown level, a bad view) prints one line to stderr and exits with 2. Options
+are checked as argparse reads them, by the project's one value checker (:mod:`vp3d.checks`), so
+a level, a grade or a fracture type means the same here as on the page.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Callable, NoReturn
 
-from vp3d.anatomy.morphometry import LEVELS, check_level
+from vp3d.checks import (
+    check_audience,
+    check_bone_quality,
+    check_grade,
+    check_kind,
+    check_level,
+    check_option,
+    check_procedure,
+    check_procedure_level,
+    in_words,
+)
+from vp3d.levels import LEVELS, PROCEDURE_LEVELS, span
+from vp3d.meshing.views import RENDER_VIEWS
 
-VIEWS = ("lateral", "anterior", "posterior", "superior", "oblique")
+
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose every refusal is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"vp3d: error: {' '.join(message.split())}\n")
+
+    def _check_value(self, action, value):  # the choices in words, not as a Python list
+        if action.choices is not None and value not in action.choices:
+            raise argparse.ArgumentError(action, f"must be one of {in_words(action.choices)}, got {value!r}")
+
+
+def _option(check: Callable[[str], object]) -> Callable[[str], object]:
+    """An argparse ``type=`` running ``check``; its ``ValueError`` becomes argparse's one-line error."""
+
+    def convert(text: str):
+        try:
+            return check(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = check.__name__
+    return convert
+
+
+def _view(text: str) -> str:
+    return check_option("view", text, tuple(RENDER_VIEWS))
+
+
+_MODEL = span(LEVELS)
+_PROCEDURE = span(PROCEDURE_LEVELS)
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vp3d", description="Vertebroplasty in 3D: a teaching app.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _OneLineParser(prog="vp3d", description="Vertebroplasty in 3D: a teaching app.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           help="serve, build-meshes, render or radiographs")
 
     s = sub.add_parser("serve", help="start the web app on the default scene")
     s.add_argument("--host", default="localhost", help="interface to listen on (default localhost)")
-    s.add_argument("--port", default="8080", help="TCP port 1-65535, or 0 for any free one (default 8080)")
+    s.add_argument("--port", type=_option(_port), default="8080",
+                   help="TCP port 1-65535, or 0 for any free one (default 8080)")
     s.add_argument("--server", action="store_true", help="do not open a browser")
     s.add_argument("--shared", action="store_true",
                    help="one story for every tab (default: each browser session has its own)")
-    s.add_argument("--level", default="L1", help="level a new session opens on (T5-L5, default L1)")
-    s.add_argument("--grade", default="2", help="its Genant grade, 1-3 (default 2)")
-    s.add_argument("--kind", default="wedge", help="wedge, biconcave or crush (default wedge)")
-    s.add_argument("--procedure", default="vertebroplasty", help="vertebroplasty or kyphoplasty")
-    s.add_argument("--audience", default="patient", help="patient or student (default patient)")
+    s.add_argument("--level", type=_option(check_procedure_level), default="L1",
+                   help=f"level a new session opens on, {_PROCEDURE} (default L1)")
+    s.add_argument("--grade", type=_option(check_grade), default="2",
+                   help="its Genant grade, 1, 2 or 3 (default 2)")
+    s.add_argument("--kind", type=_option(check_kind), default="wedge",
+                   help="fracture type: wedge, biconcave or crush (default wedge)")
+    s.add_argument("--procedure", type=_option(check_procedure), default="vertebroplasty",
+                   help="vertebroplasty or kyphoplasty (default vertebroplasty)")
+    s.add_argument("--audience", type=_option(check_audience), default="patient",
+                   help="patient, student or kiosk (default patient)")
     s.add_argument("--kiosk", action="store_true",
                    help="outreach kiosk: the story plays on a loop with narration, no choices")
 
     b = sub.add_parser("build-meshes", help="generate the browser meshes into meshes/")
-    b.add_argument("--top", default="T10", help="highest level, T1-L5 (default T10)")
-    b.add_argument("--bottom", default="L5", help="lowest level, T1-L5 (default L5)")
+    b.add_argument("--top", type=_option(check_level), default="T10",
+                   help=f"highest level, {_MODEL} (default T10)")
+    b.add_argument("--bottom", type=_option(check_level), default="L5",
+                   help=f"lowest level, {_MODEL} (default L5)")
     b.add_argument("--out", default=None, help="cache folder (default: meshes/)")
 
     r = sub.add_parser("render", help="render a PNG offscreen")
-    r.add_argument("--top", default="T10", help="highest level, T1-L5 (default T10)")
-    r.add_argument("--bottom", default="L5", help="lowest level, T1-L5 (default L5)")
-    r.add_argument("--highlight", default=None, help="a level of the range shown in colour")
-    r.add_argument("--view", choices=VIEWS, default="lateral")
+    r.add_argument("--top", type=_option(check_level), default="T10",
+                   help=f"highest level, {_MODEL} (default T10)")
+    r.add_argument("--bottom", type=_option(check_level), default="L5",
+                   help=f"lowest level, {_MODEL} (default L5)")
+    r.add_argument("--highlight", type=_option(check_level), default=None,
+                   help="a level of the range from --top to --bottom, shown in colour")
+    r.add_argument("--view", type=_option(_view), default="lateral",
+                   help=f"where the camera looks from: {', '.join(RENDER_VIEWS)} (default lateral)")
     r.add_argument("--bones-only", action="store_true", help="vertebrae only (no discs, sac)")
     r.add_argument("--body", action="store_true",
                    help="also the body around the spine, faint (ribs, pelvis, lungs, organs)")
     r.add_argument("--skin", action="store_true", help="show the skin, translucent")
-    r.add_argument("--size", default="1200x900", help="WIDTHxHEIGHT in pixels")
+    r.add_argument("--size", type=_option(_size), default="1200x900",
+                   help="WIDTHxHEIGHT in pixels, 64-4096 each (default 1200x900)")
     r.add_argument("--out", required=True, help="PNG file to write")
+
     f = sub.add_parser("radiographs", help="AP and lateral fluoroscopy of the procedure, as one PNG")
-    f.add_argument("--level", default="L1", help="treated level, T1-L5 (default L1)")
-    f.add_argument("--grade", type=int, default=2, help="Genant grade 1-3")
-    f.add_argument("--kind", default="wedge", help="wedge, biconcave or crush")
-    f.add_argument("--bone", default="osteoporotic", help="normal or osteoporotic")
+    f.add_argument("--level", type=_option(check_procedure_level), default="L1",
+                   help=f"treated level, {_PROCEDURE} (default L1)")
+    f.add_argument("--grade", type=_option(check_grade), default="2",
+                   help="Genant grade, 1, 2 or 3 (default 2)")
+    f.add_argument("--kind", type=_option(check_kind), default="wedge",
+                   help="fracture type: wedge, biconcave or crush (default wedge)")
+    f.add_argument("--bone", type=_option(check_bone_quality), default="osteoporotic",
+                   help="bone quality: normal or osteoporotic (default osteoporotic)")
     f.add_argument("--out", required=True, help="PNG file to write")
     return p
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line read and its options checked; a bad one exits 2 with one line on stderr."""
+    return _parser().parse_args(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parse_args(argv)
     try:
-        # Levels are checked here, not by argparse, so a bad one is a single clear line.
-        for name in ("top", "bottom", "highlight", "level"):
-            if getattr(args, name, None) is not None:
-                setattr(args, name, check_level(getattr(args, name)))
         if hasattr(args, "top") and LEVELS.index(args.top) > LEVELS.index(args.bottom):
             raise ValueError(f"--top {args.top} must be above --bottom {args.bottom}")
         if getattr(args, "highlight", None) is not None and not (
                 LEVELS.index(args.top) <= LEVELS.index(args.highlight) <= LEVELS.index(args.bottom)):
-            raise ValueError(f"--highlight {args.highlight} is outside --top {args.top} to --bottom {args.bottom}")
+            raise ValueError(f"--highlight {args.highlight} is outside --top {args.top} to --bottom "
+                             f"{args.bottom}, the levels rendered")
         if getattr(args, "out", None) is not None:
             _check_out(args.out, folder=args.command == "build-meshes")
         if args.command == "serve":
-            from vp3d.app import story
             from vp3d.app.main import serve
 
-            port = _port(args.port)
-            _check_listen(args.host, port)
-            choice = {name: story.check_choice(name, getattr(args, name))
-                      for name in ("level", "grade", "kind", "procedure", "audience")}
-            serve(args.host, port, open_browser=not args.server, kiosk=args.kiosk, shared=args.shared,
-                  **choice)
+            _check_listen(args.host, args.port)
+            serve(args.host, args.port, open_browser=not args.server, kiosk=args.kiosk, shared=args.shared,
+                  level=args.level, grade=args.grade, kind=args.kind, procedure=args.procedure,
+                  audience=args.audience)
         elif args.command == "build-meshes":
             from vp3d.meshing.cache import build_scene_meshes, scene_dir
 
@@ -90,12 +153,11 @@ def main(argv: list[str] | None = None) -> int:
             from vp3d.meshing.cache import load_scene_meshes
             from vp3d.meshing.render import render_scene
 
-            w, h = _size(args.size)
             parts = load_scene_meshes(args.top, args.bottom)
             if args.bones_only:
                 parts = [p for p in parts if p.kind == "vertebra"]
             render_scene(parts, args.out, view=args.view, highlight=args.highlight,
-                         size=(w, h), show_skin=args.skin, show_body=args.body)
+                         size=args.size, show_skin=args.skin, show_body=args.body)
             print(args.out)
         elif args.command == "radiographs":
             from vp3d.procedure.sheet import contact_sheet, procedure_frames
@@ -123,7 +185,7 @@ def _port(text: str) -> int:
     except ValueError:
         port = -1
     if not 0 <= port <= 65535:
-        raise ValueError(f"--port must be a whole number from 1 to 65535, or 0 for any free port; got {text!r}")
+        raise ValueError(f"must be a whole number from 1 to 65535, or 0 for any free port; got {text!r}")
     return port
 
 
@@ -173,12 +235,13 @@ def _check_out(path: str, *, folder: bool) -> None:
 
 
 def _size(text: str) -> tuple[int, int]:
+    """``--size``: ``WIDTHxHEIGHT``, 64 to 4096 pixels each."""
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise ValueError(f"--size must look like 1200x900, got {text!r}") from None
+        raise ValueError(f"must look like 1200x900, got {text!r}") from None
     if not (64 <= w <= 4096 and 64 <= h <= 4096):
-        raise ValueError(f"--size must be between 64 and 4096 pixels per side, got {text!r}")
+        raise ValueError(f"must be between 64 and 4096 pixels per side, got {text!r}")
     return w, h
 
 

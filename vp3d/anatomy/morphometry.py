@@ -11,10 +11,10 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+from vp3d.checks import check_level, level_range  # noqa: F401 - the one level checker, used here and re-exported
+from vp3d.levels import LEVELS
 
-#: Levels the model covers, cranial to caudal.
-LEVELS: tuple[str, ...] = tuple([f"T{i}" for i in range(1, 13)] + [f"L{i}" for i in range(1, 6)])
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 
 @dataclass(frozen=True)
@@ -46,24 +46,6 @@ class LevelMorphometry:
     @property
     def index(self) -> int:
         return LEVELS.index(self.level)
-
-
-def check_level(level: str) -> str:
-    """Return ``level`` normalised (``"l1"`` -> ``"L1"``) or raise ``ValueError``."""
-    name = str(level).strip().upper()
-    if name not in LEVELS:
-        raise ValueError(
-            f"unknown vertebral level {level!r}; valid levels are {', '.join(LEVELS)}"
-        )
-    return name
-
-
-def level_range(top: str, bottom: str) -> list[str]:
-    """Levels from ``top`` to ``bottom`` inclusive, cranial to caudal."""
-    t, b = LEVELS.index(check_level(top)), LEVELS.index(check_level(bottom))
-    if t > b:
-        raise ValueError(f"top level {top!r} must be cranial to (above) bottom level {bottom!r}")
-    return list(LEVELS[t : b + 1])
 
 
 def _rows() -> tuple[list[str], list[list[str]]]:

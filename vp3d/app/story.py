@@ -12,8 +12,19 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 from urllib.parse import parse_qs
 
-from vp3d.pathology.fracture import KINDS
-from vp3d.procedure.model import PROCEDURES
+from vp3d.checks import (
+    AUDIENCE_MODES,
+    GRADES,
+    KINDS,
+    PROCEDURES,
+    check_audience,
+    check_grade,
+    check_kind,
+    check_procedure,
+    check_procedure_level,
+    shown,
+)
+from vp3d.levels import PROCEDURE_LEVELS
 from vp3d.storyboard import (
     SOURCES,
     Scene,
@@ -25,22 +36,25 @@ from vp3d.storyboard import (
     render_title,
 )
 
-#: Page modes: the two narration audiences and the outreach kiosk (patient words, looping).
-AUDIENCE_MODES = ("patient", "student", "kiosk")
+__all__ = [
+    "AUDIENCE_MODES", "GRADES", "HOLD_AFTER_S", "KIND_NAMES", "PAGE_MODES", "PROCEDURE_NAMES",
+    "URL_PARAMETERS", "Timeline", "UrlRequest", "ViewChoice", "check_choice", "context_for",
+    "load_all_scenes", "page_number", "parse_query", "resolve_step", "scene_for", "shown",
+    "source_label", "step_list", "step_text", "story_levels",
+]
+
 #: What the page is doing: watching the story, practising the needle and cement, or the quiz.
 #: Practice and quiz are for the student audience.
 PAGE_MODES = ("story", "practice", "quiz")
-PROCEDURE_NAMES = PROCEDURES  # the engine's list: one source of truth
-GRADES = (1, 2, 3)
+PROCEDURE_NAMES = PROCEDURES  # the choices' lists (vp3d.checks): one source of truth
 KIND_NAMES = KINDS
 #: Seconds a still step (or a step's end) stays on screen while playing, after its narration.
 HOLD_AFTER_S = 1.5
 
 
 def story_levels() -> list[str]:
-    from vp3d.procedure.model import STORY_LEVELS
-
-    return list(STORY_LEVELS)
+    """The levels a clinician may choose (:data:`vp3d.levels.PROCEDURE_LEVELS`)."""
+    return list(PROCEDURE_LEVELS)
 
 
 @dataclass(frozen=True)
@@ -63,41 +77,13 @@ class ViewChoice:
 
 
 def check_choice(field_name: str, value: Any) -> Any:
-    """``value`` for ``field_name`` as the page stores it; raises ``ValueError`` with the valid set.
-
-    Accepts what a browser may send (strings for numbers), rejects NaN, lists, dicts, bools.
-    """
-    if isinstance(value, bool) or isinstance(value, (list, dict, tuple)) or value is None:
-        raise ValueError(f"{_LABELS[field_name]} must be one of {_valid(field_name)}, got {shown(value)}")
-    if field_name == "grade":
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = math.nan
-        if not math.isfinite(number) or number not in GRADES:
-            raise ValueError(f"fracture grade must be 1, 2 or 3, got {shown(value)}")
-        return int(number)
-    text = str(value).strip()
-    if field_name == "level":
-        text = text.upper()
-        if text not in story_levels():
-            raise ValueError(f"level must be one of {_valid('level')}, got {shown(value)}")
-        return text
-    text = text.lower()
-    allowed = {"kind": KIND_NAMES, "procedure": PROCEDURE_NAMES, "audience": AUDIENCE_MODES}[field_name]
-    if text not in allowed:
-        raise ValueError(f"{_LABELS[field_name]} must be one of {_valid(field_name)}, got {shown(value)}")
-    return text
+    """``value`` for ``field_name`` as the page stores it, checked by :mod:`vp3d.checks`
+    (text from a link is read like a typed option); raises ``ValueError`` naming the valid values."""
+    return _CHECKS[field_name](value)
 
 
-_LABELS = {"level": "level", "grade": "fracture grade", "kind": "fracture type",
-           "procedure": "procedure", "audience": "audience"}
-
-
-def shown(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for messages that quote what the page sent."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+_CHECKS = {"level": check_procedure_level, "grade": check_grade, "kind": check_kind,
+           "procedure": check_procedure, "audience": check_audience}
 
 
 def page_number(name: str, value: Any) -> float:
@@ -111,15 +97,6 @@ def page_number(name: str, value: Any) -> float:
     if not math.isfinite(number):
         raise ValueError(f"{name} must be a finite number, got {shown(value)}")
     return number
-
-
-def _valid(field_name: str) -> str:
-    if field_name == "level":
-        levels = story_levels()
-        return f"{levels[0]}\u2013{levels[-1]}"
-    values = {"grade": GRADES, "kind": KIND_NAMES, "procedure": PROCEDURE_NAMES,
-              "audience": AUDIENCE_MODES}[field_name]
-    return ", ".join(str(v) for v in values)
 
 
 #: The page URL's parameters; any other is named on the page as ignored.

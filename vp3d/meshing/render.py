@@ -11,15 +11,8 @@ import pyvista as pv  # noqa: E402
 
 from vp3d.anatomy.trunk import MESH_KINDS  # noqa: E402
 from vp3d.meshing.cache import ScenePart  # noqa: E402
+from vp3d.meshing.views import RENDER_VIEWS  # noqa: E402
 
-#: Camera direction (from the focal point towards the camera) and view-up, patient frame.
-VIEWS = {
-    "lateral": ((-1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),  # from the patient's left
-    "anterior": ((0.0, 1.0, 0.0), (0.0, 0.0, 1.0)),
-    "posterior": ((0.0, -1.0, 0.0), (0.0, 0.0, 1.0)),
-    "superior": ((0.0, 0.0, 1.0), (0.0, 1.0, 0.0)),  # looking down, anterior up
-    "oblique": ((-0.55, -0.7, 0.45), (0.0, 0.0, 1.0)),  # from behind-left, above
-}
 COLORS = {
     "vertebra": "#ece4d0",
     "highlight": "#e8a33d",
@@ -42,8 +35,8 @@ def render_scene(parts: list[ScenePart], out: str, *, view: str = "lateral",
                  highlight: str | None = None, size: tuple[int, int] = (1200, 900),
                  show_skin: bool = False, show_body: bool = False) -> str:
     """Render ``parts`` from a named view into a PNG and return its path."""
-    if view not in VIEWS:
-        raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+    if view not in RENDER_VIEWS:
+        raise ValueError(f"unknown view {view!r}; choose one of {', '.join(RENDER_VIEWS)}")
     plotter = pv.Plotter(off_screen=True, window_size=size)
     plotter.set_background("#1f2a36", top="#3d5066")
     focus = []
@@ -56,7 +49,7 @@ def render_scene(parts: list[ScenePart], out: str, *, view: str = "lateral",
                          specular=0.25, specular_power=20)
         if p.kind == "vertebra":
             focus.append(p.mesh.points.mean(axis=0))
-    direction, up = (np.array(v) for v in VIEWS[view])
+    direction, up = (np.array(v) for v in RENDER_VIEWS[view])
     centre = np.mean(focus, axis=0) if focus else np.zeros(3)
     plotter.camera_position = [centre + 800 * direction, centre, up]
     plotter.reset_camera()

@@ -20,9 +20,9 @@ import numpy as np
 
 from vp3d.anatomy.alignment import centre_height_mm
 from vp3d.anatomy.body import MEASURE_INSET_MM
-from vp3d.anatomy.morphometry import LevelMorphometry, check_level
+from vp3d.anatomy.morphometry import LevelMorphometry
+from vp3d.checks import KINDS, check_grade, check_kind, check_level  # noqa: F401 - KINDS re-exported
 
-KINDS = ("wedge", "biconcave", "crush")
 #: Height loss used for each Genant grade (a value inside the grade's range).
 GRADE_LOSS = {1: 0.225, 2: 0.33, 3: 0.50}
 GRADE_RANGES = {1: (0.20, 0.25), 2: (0.25, 0.40), 3: (0.40, 0.80)}
@@ -40,10 +40,8 @@ class Fracture:
 
     def __post_init__(self):
         object.__setattr__(self, "level", check_level(self.level))
-        if self.grade not in GRADE_LOSS:
-            raise ValueError(f"Genant grade must be 1, 2 or 3, got {self.grade!r}")
-        if self.kind not in KINDS:
-            raise ValueError(f"fracture kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        object.__setattr__(self, "grade", check_grade(self.grade))
+        object.__setattr__(self, "kind", check_kind(self.kind))
 
     @property
     def height_loss(self) -> float:

@@ -19,17 +19,13 @@ import pyvista as pv
 from vp3d.anatomy import LEVELS, build_spine
 from vp3d.cement import simulate_up_to
 from vp3d.fluoro import CArm, Fluoroscope
-from vp3d.pathology.fracture import KINDS, Fracture, collapse_motion, deform_patient_points, fracture_spine
+from vp3d.pathology.fracture import Fracture, collapse_motion, deform_patient_points, fracture_spine
 from vp3d.pathology.kyphoplasty import (MAX_BALLOON_ML, Balloon, cavity_mask, inflated_fraction, lift_fraction,
                               settled_spine, with_cavity)
 from vp3d.meshing.cache import ScenePart, load_scene_meshes
-from vp3d.anatomy.morphometry import check_level
+from vp3d.checks import check_bone_quality, check_grade, check_kind, check_procedure, check_procedure_level
 from vp3d.needle.path import NEEDLE_LENGTH_MM, Needle, assess, plan_trajectory
 
-PROCEDURES = ("vertebroplasty", "kyphoplasty")
-#: Levels a clinician may choose (vertebroplasty is done from T5 down; the upper thoracic
-#: pedicles are too small for the needles modelled).
-STORY_LEVELS = LEVELS[LEVELS.index("T5"):]
 #: Cement simulated once per choice (less where a small crushed body and its leak routes hold
 #: less); the storyboard's fills (at most 4 mL) stay below it.
 SIMULATED_ML = 8.0
@@ -40,7 +36,8 @@ XRAY_SPACING_MM = 0.75
 
 @dataclass(frozen=True)
 class Choices:
-    """What the clinician picks. Every field is checked; nothing is silently changed."""
+    """What the clinician picks, each field checked by :mod:`vp3d.checks` (a level of
+    :data:`vp3d.levels.PROCEDURE_LEVELS`; options read whatever their case)."""
 
     level: str = "L1"
     grade: int = 2
@@ -49,22 +46,15 @@ class Choices:
     bone_quality: str = "osteoporotic"
 
     def __post_init__(self):
-        level = check_level(self.level)
-        if level not in STORY_LEVELS:
-            raise ValueError(f"level must be one of {', '.join(STORY_LEVELS)}, got {self.level!r}")
-        object.__setattr__(self, "level", level)
-        if self.grade not in (1, 2, 3) or isinstance(self.grade, bool):
-            raise ValueError(f"fracture grade must be 1, 2 or 3, got {self.grade!r}")
-        if self.kind not in KINDS:
-            raise ValueError(f"fracture type must be one of {', '.join(KINDS)}, got {self.kind!r}")
-        if self.procedure not in PROCEDURES:
-            raise ValueError(f"procedure must be one of {', '.join(PROCEDURES)}, got {self.procedure!r}")
-        if self.bone_quality not in ("normal", "osteoporotic"):
-            raise ValueError(f"bone quality must be 'normal' or 'osteoporotic', got {self.bone_quality!r}")
+        object.__setattr__(self, "level", check_procedure_level(self.level))
+        object.__setattr__(self, "grade", check_grade(self.grade))
+        object.__setattr__(self, "kind", check_kind(self.kind))
+        object.__setattr__(self, "procedure", check_procedure(self.procedure))
+        object.__setattr__(self, "bone_quality", check_bone_quality(self.bone_quality))
 
 
 @dataclass
-class Frame:
+class SceneFrame:
     """Everything the page shows at one moment of a step."""
 
     fracture_t: float  # collapse shown, after any balloon lift
@@ -157,7 +147,7 @@ class ProcedureModel:
             return []
         return [Balloon(n.tip_mm, n.trajectory.direction, ml) for n in needles]
 
-    def frame(self, state: dict) -> Frame:
+    def frame(self, state: dict) -> SceneFrame:
         """Geometry and readouts for a storyboard state."""
         t = self.collapse(state)
         deform, motion = collapse_motion(self.spine, self.fracture, t)
@@ -181,7 +171,7 @@ class ProcedureModel:
         needles = self.needles(state)
         safety = assess(self.broken_spine, needles[0]) if needles else None
         leaks = self.cement.leaks_at(min(ml, self.simulated_ml)) if ml > 0 else []
-        return Frame(t, meshes, transforms, ml, leaks, safety)
+        return SceneFrame(t, meshes, transforms, ml, leaks, safety)
 
     def _volume(self, state: dict):
         t = self.collapse(state)

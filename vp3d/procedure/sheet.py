@@ -15,7 +15,7 @@ from vp3d.anatomy import LEVELS, build_spine
 from vp3d.cement import simulate_up_to
 from vp3d.fluoro import CArm, Fluoroscope, Radiograph
 from vp3d.pathology.fracture import Fracture, fracture_spine
-from vp3d.anatomy.morphometry import check_level
+from vp3d.checks import check_procedure_level
 from vp3d.needle.path import Needle, plan_trajectory
 
 #: Cement volumes shown: a typical osteoporotic fill and an overfill (Belkoff et al., Spine
@@ -27,7 +27,7 @@ OVERFILL_ML = 8.0
 
 
 @dataclass
-class Frame:
+class RadiographPair:
     """One moment of the procedure imaged in two planes."""
 
     caption: str
@@ -37,9 +37,9 @@ class Frame:
 
 def procedure_frames(level: str = "L1", grade: int = 2, kind: str = "wedge", *,
                      bone_quality: str = "osteoporotic", spacing_mm: float = 0.5,
-                     rows: int = 512) -> list[Frame]:
+                     rows: int = 512) -> list[RadiographPair]:
     """AP and lateral radiographs of the whole procedure on ``level``."""
-    level = check_level(level)
+    level = check_procedure_level(level)
     fracture = Fracture(level, grade, kind)
     i = LEVELS.index(level)
     top, bottom = LEVELS[max(i - 1, 0)], LEVELS[min(i + 1, len(LEVELS) - 1)]
@@ -78,7 +78,7 @@ def procedure_frames(level: str = "L1", grade: int = 2, kind: str = "wedge", *,
         (f"{full_ml:g} mL cement" + ("" if full_ml >= OVERFILL_ML else " (all this body and its leak routes hold)")
          + _leak_note(cement, full_ml), shot(broken_vol, at_target, full_ml)),
     ):
-        frames.append(Frame(caption, images["ap"], images["lateral"]))
+        frames.append(RadiographPair(caption, images["ap"], images["lateral"]))
     return frames
 
 
@@ -90,7 +90,7 @@ def _leak_note(cement, ml: float) -> str:
     return ", leak: " + "; ".join(parts)
 
 
-def contact_sheet(frames: list[Frame], path: str, tile_px: int = 384) -> str:
+def contact_sheet(frames: list[RadiographPair], path: str, tile_px: int = 384) -> str:
     """Write the frames as one PNG: a row per moment, AP left and lateral right, captioned."""
     from PIL import Image, ImageDraw, ImageFont
 

@@ -113,7 +113,7 @@ def scene_key(spec: ImageSpec, spacing_mm: float = SPACING_MM) -> tuple:
 
 
 @dataclass(frozen=True)
-class Scene:
+class ImagedSpine:
     """The imaged spine of one scenario: level and neighbours, fractured or not, and its scope."""
 
     level: str
@@ -123,7 +123,7 @@ class Scene:
     centre_mm: np.ndarray  # the intact level's body centre: the C-arm's isocentre
 
 
-def build_scene(spec: ImageSpec, *, spacing_mm: float = SPACING_MM) -> Scene:
+def build_scene(spec: ImageSpec, *, spacing_mm: float = SPACING_MM) -> ImagedSpine:
     """Spine, density volume and fluoroscope of ``spec``'s level (the level and one either side)."""
     from vp3d.anatomy import build_spine
     from vp3d.fluoro import Fluoroscope
@@ -138,10 +138,10 @@ def build_scene(spec: ImageSpec, *, spacing_mm: float = SPACING_MM) -> Scene:
         spine = fracture_spine(spine, Fracture(level, spec.grade, spec.kind), 1.0)
     volume = spine.density_volume(spacing_mm, BONE_QUALITY)
     centre.flags.writeable = False
-    return Scene(level, spine, volume, Fluoroscope(volume), centre)
+    return ImagedSpine(level, spine, volume, Fluoroscope(volume), centre)
 
 
-def needles(spec: ImageSpec, scene: Scene) -> list:
+def needles(spec: ImageSpec, scene: ImagedSpine) -> list:
     """The scenario's needle (``[]`` when it has none), on the imaged spine."""
     from vp3d.needle.path import Needle, plan_trajectory, steer
 
@@ -153,7 +153,7 @@ def needles(spec: ImageSpec, scene: Scene) -> list:
     return [Needle(trajectory, float(n.depth) * trajectory.target_depth_mm)]
 
 
-def cement_mask(spec: ImageSpec, scene: Scene, shown: list) -> np.ndarray | None:
+def cement_mask(spec: ImageSpec, scene: ImagedSpine, shown: list) -> np.ndarray | None:
     """Cement after ``spec.cement_ml`` mL, injected through the shown needle (or two planned ones)."""
     if not spec.cement_ml:
         return None
@@ -166,7 +166,7 @@ def cement_mask(spec: ImageSpec, scene: Scene, shown: list) -> np.ndarray | None
     return result.mask_at(float(spec.cement_ml))
 
 
-def render_view(spec: ImageSpec, view: str, *, rows: int = ROWS, scene: Scene | None = None,
+def render_view(spec: ImageSpec, view: str, *, rows: int = ROWS, scene: ImagedSpine | None = None,
                 spacing_mm: float = SPACING_MM) -> np.ndarray:
     """One view of a scenario as a display image (``uint8``, ``rows`` x ``rows``), not cached.
 
@@ -324,5 +324,5 @@ def shared_images() -> ScenarioImages:
         return _shared
 
 
-__all__ = ["ROWS", "SPACING_MM", "Scene", "ScenarioImages", "build_scene", "check_spec", "describe_view",
+__all__ = ["ROWS", "SPACING_MM", "ImagedSpine", "ScenarioImages", "build_scene", "check_spec", "describe_view",
            "needles", "render_view", "scene_key", "shared_images"]

@@ -81,7 +81,7 @@ class CameraPreset:
     meaning: str = ""
 
 
-#: Patient frame RAS (+x right, +y anterior, +z cranial), mm; as ``vp3d.meshing.render.VIEWS``.
+#: Patient frame RAS (+x right, +y anterior, +z cranial), mm; as ``vp3d.meshing.views.RENDER_VIEWS``.
 CAMERA_PRESETS: Mapping[str, CameraPreset] = MappingProxyType({
     "overview": CameraPreset((-0.8, 0.45, 0.25), (0, 0, 1), 600.0, "spine",
                              meaning="the whole modelled spine from the front-left, slightly above"),

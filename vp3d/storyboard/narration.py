@@ -18,6 +18,7 @@ import string
 from types import MappingProxyType
 from typing import Mapping
 
+from vp3d.levels import level_in_words
 from vp3d.storyboard.model import AUDIENCE_ALIASES, AUDIENCES, PARAMETERS, SceneError, Sentence, Step
 
 CONTEXT_FIELDS: Mapping[str, str] = MappingProxyType({
@@ -50,8 +51,6 @@ DERIVED_FIELDS: Mapping[str, str] = MappingProxyType({
 })
 KNOWN_FIELDS: tuple[str, ...] = (*CONTEXT_FIELDS, *SCENE_FIELDS, *STEP_FIELDS, *DERIVED_FIELDS)
 
-_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
-             "ninth", "tenth", "eleventh", "twelfth")
 GRADE_WORDS = {1: "mild", 2: "moderate", 3: "severe"}
 #: Genant et al., J Bone Miner Res 1993: height loss by grade, percent.
 GENANT_RANGES = {1: "20\u201325", 2: "25\u201340", 3: "more than 40"}
@@ -114,10 +113,9 @@ def narration_context(level: str = "L1", grade: int = 2, kind: str = "wedge") ->
     f = Fracture(level, grade, kind)
     targets = cement_targets(f.level)
     region, region_clinical = _region(f.level)
-    kind_of = "thoracic" if f.level[0] == "T" else "lumbar"
     return {
         "level": f.level,
-        "level_name": f"{_ORDINALS[int(f.level[1:]) - 1]} {kind_of} vertebra",
+        "level_name": level_in_words(f.level),
         "region": region,
         "region_clinical": region_clinical,
         "grade": str(f.grade),
