@@ -18,7 +18,8 @@ import pytest
 
 from vp3d.anatomy import LEVELS, build_spine
 from vp3d.anatomy.spine import CORTICAL_SHELL_MM
-from vp3d.pathology.fracture import KINDS, Fracture, fracture_spine
+from vp3d.checks import KINDS
+from vp3d.pathology.fracture import Fracture, fracture_spine
 from vp3d.pathology.kyphoplasty import MAX_BALLOON_ML, RESTORED_FRACTION, Balloon, with_cavity
 from vp3d.needle.path import Needle, assess, plan_trajectory
 from vp3d.levels import PROCEDURE_LEVELS

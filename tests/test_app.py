@@ -12,7 +12,7 @@ import pytest
 from trame.app import get_server
 
 from vp3d.app import audio, main, story
-from vp3d.app.core import VertebroplastyApp, describe_level
+from vp3d.app.core import VertebroplastyApp
 from vp3d.app.fluoro_panel import data_url
 from vp3d.app.story import Timeline, ViewChoice, check_choice, parse_query, resolve_step
 
@@ -55,13 +55,6 @@ def wait_audio(app: VertebroplastyApp, timeout_s: float = 30.0) -> str:
 
 
 # ------------------------------------------------------------------ story logic
-
-
-def test_describe_level():
-    assert describe_level("L1") == "1st lumbar vertebra"
-    assert describe_level("T12") == "12th thoracic vertebra"
-    assert describe_level("T11") == "11th thoracic vertebra"
-    assert describe_level("disc") == "disc"
 
 
 @pytest.mark.parametrize("name, value, expected", [

@@ -114,3 +114,24 @@ def test_kiosk_reads_from_two_metres(chromium_browser, kiosk_server):
         assert page.locator("#vp3d-save").count() == 0 and page.locator("#vp3d-choices").count() == 0
     finally:
         record.close()
+
+
+def test_quiz_after_answers_has_no_serious_violations(chromium_browser, vp3d_server):
+    """After a right and a wrong answer: feedback, explanation and sources shown."""
+    from vp3d.quiz.model import load_quiz
+
+    quiz = load_quiz()
+    first, second = quiz.questions[0], quiz.questions[1]
+    record = open_page(chromium_browser, vp3d_server + "?audience=student&mode=quiz")
+    try:
+        page = record.page
+        wait_for(lambda: page.locator(".vp3d-qz-card").count() == len(quiz), 60, "the quiz")
+        page.evaluate(f"window.trame.trigger('quiz_answer', ['{first.id}', {first.answer}])")
+        page.evaluate(f"window.trame.trigger('quiz_answer', ['{second.id}', "
+                      f"{(second.answer + 1) % len(second.choices)}])")
+        wait_for(lambda: "Incorrect" in page.locator(f"#vp3d-qf-{second.id}").inner_text(), 20,
+                 "the feedback")
+        found = audit(page)
+        assert found == [], found
+    finally:
+        record.close()

@@ -7,7 +7,8 @@ import pytest
 
 from vp3d.anatomy import build_spine
 from vp3d.anatomy.body import MEASURE_INSET_MM
-from vp3d.pathology.fracture import GRADE_RANGES, KINDS, Fracture, fracture_spine
+from vp3d.checks import KINDS
+from vp3d.pathology.fracture import GRADE_RANGES, Fracture, fracture_spine
 from vp3d.geometry.contour import is_closed_manifold
 from vp3d.anatomy.volume import Label
 from tests.test_anatomy import _hits, inside_mesh

@@ -271,3 +271,38 @@ def test_page_keeps_working_after_bad_calls_then_summary_and_reset(quiz_page):
     assert page.locator("input[type=radio]:disabled").count() == 0
     assert _focused(page)["id"] == "vp3d-quiz-title"
     quiz_page.assert_no_errors()
+
+
+def test_answers_survive_a_reload_of_the_tab(chromium_browser, vp3d_server):
+    """Answers checked in a tab come back after it reloads (its session storage); Try again
+    forgets them; a stored answer the quiz no longer has is named, not silently dropped."""
+    record = open_quiz(chromium_browser, vp3d_server)
+    try:
+        page = record.page
+        wrong = (SECOND.answer + 1) % len(SECOND.choices)
+        page.evaluate(f"window.trame.trigger('quiz_answer', ['{FIRST.id}', {FIRST.answer}])")
+        page.evaluate(f"window.trame.trigger('quiz_answer', ['{SECOND.id}', {wrong}])")
+        wait_for(lambda: _score(page) == f"1 of {TOTAL} correct", 10, "two answers")
+        wait_for(lambda: page.evaluate("sessionStorage.getItem('vp3d-quiz-answers')") is not None, 5,
+                 "the answers to be kept")
+        page.reload(wait_until="load")
+        wait_for(lambda: page.locator(".vp3d-qz-card").count() == TOTAL, 30, "the questions again")
+        wait_for(lambda: _score(page) == f"1 of {TOTAL} correct", 20, "the answers to come back")
+        results = page.evaluate("window.trame.state.get('qz_results')")
+        assert results[FIRST.id]["correct"] and results[SECOND.id]["chosen"] == wrong
+        assert "Incorrect" in page.locator(f"#vp3d-qf-{SECOND.id}").inner_text()
+
+        page.evaluate("window.trame.trigger('quiz_reset')")
+        wait_for(lambda: _score(page) == f"0 of {TOTAL} correct", 10, "Try again")
+        wait_for(lambda: page.evaluate("sessionStorage.getItem('vp3d-quiz-answers')") == "{}", 5,
+                 "the kept answers to be forgotten")
+        page.evaluate(f"sessionStorage.setItem('vp3d-quiz-answers', JSON.stringify({{'{FIRST.id}': 0, 'gone-question': 1}}))")
+        page.reload(wait_until="load")
+        wait_for(lambda: page.locator(".vp3d-qz-card").count() == TOTAL, 30, "the questions again")
+        wait_for(lambda: page.evaluate(f"!!window.trame.state.get('qz_results')['{FIRST.id}']"), 20,
+                 "the matching answer to come back")
+        alert = page.locator("#vp3d-quiz-error")
+        wait_for(lambda: alert.count() == 1 and "gone-question" in alert.inner_text(), 10,
+                 "the stale answer to be named")
+    finally:
+        record.close()

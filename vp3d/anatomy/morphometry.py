@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
-from vp3d.checks import check_level, level_range  # noqa: F401 - the one level checker, used here and re-exported
+from vp3d.checks import check_level
 from vp3d.levels import LEVELS
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"

@@ -30,7 +30,8 @@ from vp3d.anatomy.vertebra import (
     vertebra_shape,
 )
 from vp3d.geometry.contour import contour_zero
-from vp3d.anatomy.morphometry import LEVELS, LevelMorphometry, check_level, level_range, morphometry
+from vp3d.anatomy.morphometry import LEVELS, LevelMorphometry, morphometry
+from vp3d.checks import check_level, level_range
 from vp3d.geometry.sdf import BAND_MM, Ellipsoid, Grid, Rod, RoundCone, Shape, Transformed, Union, sample_grid
 from vp3d.anatomy.volume import Label, Volume
 

@@ -30,7 +30,8 @@ from vp3d.app.practice_panel import PracticePanel
 from vp3d.app.quiz_panel import QuizPanel
 from vp3d.app.scene3d import Scene3D
 from vp3d.app.story import AUDIENCE_MODES, PAGE_MODES, ViewChoice
-from vp3d.app.story_player import StoryPlayer, describe_level
+from vp3d.app.story_player import StoryPlayer
+from vp3d.levels import describe_level
 
 logger = logging.getLogger(__name__)
 
@@ -561,4 +562,4 @@ class VertebroplastyApp(TrameApp):
         self.ctrl.view_update()
 
 
-__all__ = ["AUDIENCE_MODES", "TITLE", "VertebroplastyApp", "describe_level"]
+__all__ = ["AUDIENCE_MODES", "TITLE", "VertebroplastyApp"]

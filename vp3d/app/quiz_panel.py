@@ -173,7 +173,7 @@ class QuizPanel:
         self._published_images: dict[str, dict[str, dict]] = {}  # what the page was sent
         self._load()
         self._init_state()
-        for name in ("quiz_answer", "quiz_reset"):
+        for name in ("quiz_answer", "quiz_reset", "quiz_restore"):
             handler = getattr(self, name)
             host.server.trigger(name)(guarded(handler, host.show_error, before=host.activity,
                                               label=name.replace("_", " ").capitalize()))
@@ -273,6 +273,33 @@ class QuizPanel:
                 else f" {correct} of {total} correct so far.")
         tail += " The explanation and its sources follow the button."
         self._publish_score(announce=f"Question {n}: {verdict}{tail}")
+
+    def quiz_restore(self, saved: Any) -> None:
+        """Answers this browser tab checked before a reload (kept in its session storage),
+        graded again here; ids the quiz no longer has, or choices it refuses, are named."""
+        from vp3d.quiz.model import grade
+
+        if self.quiz is None:
+            raise ValueError(self._problem)
+        if not isinstance(saved, dict) or len(saved) > len(self.quiz.ids):
+            raise ValueError("the saved answers must map each question id to a choice number")
+        refused = []
+        for question_id, choice in saved.items():
+            if question_id in self.answers:
+                continue
+            try:
+                grade(self.quiz, {question_id: choice})
+            except ValueError:
+                refused.append(str(question_id)[:40])
+                continue
+            self.answers[question_id] = int(choice)
+        kept = len(self.answers)
+        self._publish_score(announce=f"Your {kept} answer{'' if kept == 1 else 's'} from earlier in this "
+                                     "session are shown again." if kept else "")
+        if refused:
+            raise ValueError(f"{len(refused)} saved answer{'' if len(refused) == 1 else 's'} no longer "
+                             f"match{'es' if len(refused) == 1 else ''} the quiz and "
+                             f"{'was' if len(refused) == 1 else 'were'} left out: {', '.join(refused)}")
 
     def quiz_reset(self) -> None:
         """Start the quiz over: no answers, no choices ticked."""

@@ -18,20 +18,9 @@ from vp3d.app.boundary import PanelHost, page_message
 from vp3d.app.narration_player import NarrationPlayer
 from vp3d.app.scene3d import Scene3D
 from vp3d.app.story import ViewChoice
+from vp3d.levels import describe_level
 
 logger = logging.getLogger(__name__)
-
-_REGION = {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "sacral"}
-
-
-def describe_level(level: str) -> str:
-    """Name a vertebral level in words: ``"L1"`` → ``"1st lumbar vertebra"`` (else unchanged)."""
-    if len(level) < 2 or level[0] not in _REGION or not level[1:].isdigit():
-        return level
-    number = int(level[1:])
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    return f"{number}{suffix} {_REGION[level[0]]} vertebra"
-
 
 #: Storyboard groups of the body around the spine (vp3d.anatomy.trunk).
 BODY_GROUPS = ("ribs", "lungs", "vessels", "organs")

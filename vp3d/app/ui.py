@@ -218,6 +218,7 @@ def build_ui(app: VertebroplastyApp) -> VAppLayout:
         client.ClientTriggers(
             mounted="utils.get('vp3d').installKeys(trigger); utils.get('vp3d').installPartLabels();"
                     " utils.get('vp3d').installSwipe(trigger); utils.get('vp3d').installMotion(trigger);"
+                    " utils.get('vp3d').installQuizMemory(trigger);"
                     " trigger('url_params', [utils.get('location.search')])"
         )
         with html.Div(classes=("['vp3d-root', 'aud-' + audience]",), id="vp3d-root",

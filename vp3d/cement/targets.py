@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vp3d.anatomy.morphometry import check_level
+from vp3d.checks import check_level
 
 #: Cement that restored strength, every region (mL).
 STRENGTH_ML = 2.0

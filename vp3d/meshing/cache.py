@@ -116,7 +116,7 @@ def _write_vtp(mesh: pv.PolyData, path: Path) -> None:
 def load_scene_meshes(top: str = "T10", bottom: str = "L5",
                       directory: Path | None = None) -> list[ScenePart]:
     """The scene's meshes from the cache, building them first when missing or stale."""
-    from vp3d.anatomy.morphometry import level_range
+    from vp3d.checks import level_range
 
     levels = level_range(top, bottom)
     top, bottom = levels[0], levels[-1]

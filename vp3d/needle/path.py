@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from vp3d.anatomy.spine import CORTICAL_SHELL_MM
 from vp3d.pathology.kyphoplasty import RESTORED_FRACTION, inflated_fraction
-from vp3d.anatomy.morphometry import check_level
+from vp3d.checks import check_level
 from vp3d.geometry.sdf import BAND_MM
 
 #: Outer / inner diameter (mm) of regular-wall needles by gauge (ISO 9626:2016, Table 1).

@@ -21,7 +21,7 @@ import numpy as np
 from vp3d.anatomy.alignment import centre_height_mm
 from vp3d.anatomy.body import MEASURE_INSET_MM
 from vp3d.anatomy.morphometry import LevelMorphometry
-from vp3d.checks import KINDS, check_grade, check_kind, check_level  # noqa: F401 - KINDS re-exported
+from vp3d.checks import check_grade, check_kind, check_level
 
 #: Height loss used for each Genant grade (a value inside the grade's range).
 GRADE_LOSS = {1: 0.225, 2: 0.33, 3: 0.50}

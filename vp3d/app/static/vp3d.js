@@ -84,6 +84,24 @@
       }, { passive: true });
     },
 
+    // The quiz's checked answers survive a reload of the tab: kept in its session storage
+    // (question id -> choice) and sent back once; the server grades them again.
+    installQuizMemory(trigger) {
+      if (this.quizMemoryInstalled || !window.trame || !window.sessionStorage) return;
+      this.quizMemoryInstalled = true;
+      const KEY = "vp3d-quiz-answers";
+      let saved = {};
+      try { saved = JSON.parse(sessionStorage.getItem(KEY) || "{}") || {}; } catch (e) { saved = {}; }
+      if (Object.keys(saved).length) trigger("quiz_restore", [saved]);
+      let first = true;  // watch() calls back at once with the page's initial (empty) results
+      window.trame.state.watch(["qz_results"], (results) => {
+        if (first) { first = false; return; }
+        const answers = {};
+        Object.entries(results || {}).forEach(([id, r]) => { answers[id] = r.chosen; });
+        sessionStorage.setItem(KEY, JSON.stringify(answers));
+      });
+    },
+
     // Tell the server the viewer's reduced-motion setting, now and when it changes.
     installMotion(trigger) {
       if (this.motionInstalled || !window.matchMedia) return;
