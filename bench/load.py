@@ -48,7 +48,6 @@ TARGET_P95_S = 1.0
 TARGET_MB_PER_SESSION = 150.0
 NEXT_CLICKS = 8  # step 1 → step 9: through the needle, cement and cement-sets steps
 ADVANCE_CLICKS = 8  # +5 mm each: 40 mm from the skin, well short of the ~110 mm planned at L1
-ADVANCE_MM = 5.0
 STEP_TIMEOUT_S = 60.0
 PAUSE_S = 0.5  # between rounds: the user looks at the result before the next click
 BUDGET_PER_DRIVE_S = 480.0

@@ -158,7 +158,7 @@ def test_the_sac_is_covered_from_behind_by_bone_or_ligament():
             first_hits.append(y_cover < y_sac)
     assert len(first_hits) > 300
     assert np.mean(first_hits) > 0.97, np.mean(first_hits)
-    assert all(lig.mesh.n_cells > 0 for lig in spine.ligaments)
+    assert spine.ligaments and all(lig.mesh.n_cells > 0 for lig in spine.ligaments)
     from vp3d.geometry.contour import is_closed_manifold
 
     assert is_closed_manifold(spine.ligaments[0].mesh)

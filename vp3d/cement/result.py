@@ -136,10 +136,6 @@ class CementResult:
         n = self.order.size if ml is None else self._count(ml)
         return n * self.voxel_ml
 
-    def voxel_count(self, ml: float | None = None) -> int:
-        """Number of cement voxels at fill level ``ml`` (default: all)."""
-        return self.order.size if ml is None else self._count(ml)
-
     def mask_at(self, ml: float) -> np.ndarray:
         """Boolean mask on the volume grid of the cement after ``ml`` mL were injected."""
         n = self._count(ml)

@@ -180,11 +180,6 @@ class CArm:
         """Detector pixel pitch in mm (the field spans the shorter image side)."""
         return self.field_mm / min(self.rows, self.cols)
 
-    @property
-    def magnification(self) -> float:
-        """Geometric magnification of an object at the isocentre (SID / SOD)."""
-        return self.sid_mm / self.sod_mm
-
     def source_mm(self) -> np.ndarray:
         """Focal spot position in patient mm, ``(3,)``."""
         return self.isocenter_mm - self.sod_mm * self.beam_direction

@@ -129,35 +129,6 @@ class Rod(Shape):
 
 
 @dataclass
-class Box(Shape):
-    """Rounded box centred at ``center_mm`` with orthonormal ``axes`` (rows) and half sizes."""
-
-    center_mm: np.ndarray
-    half_mm: np.ndarray
-    axes: np.ndarray = field(default_factory=lambda: np.eye(3))
-    round_mm: float = 0.0
-
-    def __post_init__(self):
-        self.center_mm = np.asarray(self.center_mm, float)
-        self.half_mm = np.asarray(self.half_mm, float)
-        axes = np.asarray(self.axes, float)
-        # Orthonormalise (Gram-Schmidt) so callers can pass approximate frames.
-        e0 = _unit(axes[0])
-        e1 = _unit(axes[1] - np.dot(axes[1], e0) * e0)
-        self.axes = np.array([e0, e1, np.cross(e0, e1)])
-
-    def distance(self, p):
-        q = np.abs((p - self.center_mm) @ self.axes.T) - (self.half_mm - self.round_mm)
-        outside = np.linalg.norm(np.maximum(q, 0.0), axis=-1)
-        inside = np.minimum(np.max(q, axis=-1), 0.0)
-        return outside + inside - self.round_mm
-
-    def bounds(self):
-        r = np.abs(self.axes.T) @ self.half_mm
-        return self.center_mm - r, self.center_mm + r
-
-
-@dataclass
 class RoundCone(Shape):
     """Exact capsule with radius ``r1`` at ``a`` and ``r2`` at ``b`` (Quilez's round cone)."""
 
