@@ -1,6 +1,6 @@
 """Student practice on the page: aim and advance a needle under AP/lateral fluoroscopy, inject.
 
-State and handlers only; the widgets are in :func:`vp3d.app.practice_ui.build`. The engine is
+State and handlers only; the widgets are in :mod:`vp3d.app.practice_ui`. The engine is
 :class:`vp3d.practice.run.Practice` (one per session, over the session's shared, read-only
 :class:`vp3d.procedure.model.ProcedureModel`). Every control reaches the server as one trigger with
 its value; the engine checks it and a refused value comes back as a message on the page, with
@@ -17,8 +17,10 @@ from typing import Any
 from vp3d.app.boundary import page_message, wrong_values_message
 from vp3d.app.fluoro_panel import data_url
 from vp3d.app.story import page_number
-from vp3d.practice.run import PARAPEDICULAR_LEVELS
 from vp3d.anatomy.volume import Label
+from vp3d.needle.path import PARAPEDICULAR_LEVELS
+from vp3d.practice.aim import AIM_RANGES, aim_of
+from vp3d.practice.imaging import CARM_VIEWS, page_rotation_deg
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +163,7 @@ class PracticePanel:
     def practice_drag(self, view: Any, dx: Any, dy: Any) -> None:
         """Aim by dragging on an image: sideways on AP turns the needle medially or laterally,
         up and down on the lateral view tilts it cranially or caudally."""
-        if view not in ("ap", "lateral"):
+        if view not in CARM_VIEWS:
             raise ValueError(f"drag view must be 'ap' or 'lateral', got {str(view)[:40]!r}")
         fx, fy = page_number("drag across", dx), page_number("drag down", dy)
         if abs(fx) > 1.5 or abs(fy) > 1.5:
@@ -198,7 +200,7 @@ class PracticePanel:
             self._publish(images=True)
 
     def practice_carm(self, view: Any, field: Any, value: Any) -> None:
-        if view not in ("ap", "lateral"):
+        if view not in CARM_VIEWS:
             raise ValueError(f"C-arm view must be 'ap' or 'lateral', got {str(view)[:40]!r}")
         if field not in CARM_FIELDS:
             raise ValueError(f"C-arm setting must be one of {', '.join(CARM_FIELDS)}, got {str(field)[:40]!r}")
@@ -249,32 +251,28 @@ class PracticePanel:
 
     def _publish(self, *, images: bool = False, camera: bool = False, views: str | None = None) -> None:
         """Put the engine's state on the page (and redraw the 3D view and the images)."""
-        from vp3d.practice import run as engine
         p = self.practice
         if p is None:
             return
         s = self.app.state
         report = p.safety()
-        planned = engine.aim_of(p.planned, self._model.broken_spine)
+        planned = aim_of(p.planned, self._model.broken_spine)
         bone = p.bone_entry_depth_mm()
         with s:
             s.pr_side = p.side
             s.pr_route = p.route
-            s.pr_parapedicular_ok = p.level in engine.PARAPEDICULAR_LEVELS
+            s.pr_parapedicular_ok = p.level in PARAPEDICULAR_LEVELS
             for k in AIM_FIELDS:
                 s[f"pr_{k}"] = round(float(getattr(p.aim, k)), 1)
             s.pr_planned = {k: round(float(getattr(planned, k)), 1) for k in AIM_FIELDS}
-            s.pr_ranges = {"medial_deg": list(engine.ANGLE_RANGE_DEG),
-                           "caudal_deg": list(engine.ANGLE_RANGE_DEG),
-                           "entry_lateral_mm": list(engine.ENTRY_LATERAL_RANGE_MM),
-                           "entry_cranial_mm": list(engine.ENTRY_CRANIAL_RANGE_MM)}
+            s.pr_ranges = {k: list(AIM_RANGES[k]) for k in AIM_FIELDS}
             s.pr_depth_mm = round(float(p.depth_mm), 1)
             s.pr_target_depth_mm = round(float(p.trajectory().target_depth_mm), 1)
             s.pr_locked = bool(p.cement_ml > 0 or (bone is not None and p.depth_mm > bone))
             s.pr_entry_locked = bool(p.depth_mm > 0 or p.cement_ml > 0)
-            for view in ("ap", "lateral"):
+            for view in CARM_VIEWS:
                 carm = p.carm(view)
-                s[f"pr_{view}_lao_deg"] = round(float(carm.lao_deg) + (90.0 if view == "lateral" else 0.0), 1)
+                s[f"pr_{view}_lao_deg"] = round(float(page_rotation_deg(view, carm)), 1)
                 s[f"pr_{view}_cranial_deg"] = round(float(carm.cranial_deg), 1)
             s.pr_cement_ml = round(float(p.cement_ml), 1)
             if images:
@@ -287,16 +285,16 @@ class PracticePanel:
     def _images(self, which: str) -> list[dict]:
         """Take the chosen views now; a view not taken keeps its last image, marked as older."""
         p = self.practice
-        wanted = ("ap", "lateral") if which == "both" or not self._shown else (which,)
+        wanted = CARM_VIEWS if which == "both" or not self._shown else (which,)
         taken = p.images(wanted)
         for view, image in taken.items():
             c = p.carm(view)
-            rotation = c.lao_deg + (90.0 if view == "lateral" else 0.0)
+            rotation = page_rotation_deg(view, c)
             angles = f"{rotation:+.0f}\u00b0 rotation, {c.cranial_deg:+.0f}\u00b0 tilt"
             self._shown[view] = {"view": view, "src": data_url(image), "angles": angles,
                                  "state": self._pose(view)}
         out = []
-        for view in ("ap", "lateral"):
+        for view in CARM_VIEWS:
             entry = self._shown.get(view)
             if entry is None:
                 continue
