@@ -2,9 +2,10 @@
 
 State and handlers only; the widgets are in :mod:`vp3d.app.practice_ui`. The engine is
 :class:`vp3d.practice.run.Practice` (one per session, over the session's shared, read-only
-:class:`vp3d.procedure.model.ProcedureModel`). Every control reaches the server as one trigger with
-its value; the engine checks it and a refused value comes back as a message on the page, with
-the controls put back to what the engine holds.
+:class:`vp3d.procedure.model.ProcedureModel`); the camera and visibility, like the guide's text,
+come from ``scenes/practice.yaml`` (:func:`vp3d.practice.guide.practice_guide`). Every control
+reaches the server as one trigger with its value; the engine checks it and a refused value
+comes back as a message on the page, with the controls put back to what the engine holds.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from vp3d.app.story import page_number
 from vp3d.anatomy.volume import Label
 from vp3d.needle.path import PARAPEDICULAR_LEVELS
 from vp3d.practice.aim import AIM_RANGES, aim_of
+from vp3d.practice.guide import practice_guide
 from vp3d.practice.imaging import CARM_VIEWS, page_rotation_deg
 
 logger = logging.getLogger(__name__)
@@ -36,10 +38,6 @@ ADVANCE_STEPS_MM = (1.0, 2.0, 5.0, 10.0)
 #: Drag on a fluoroscopy image: degrees of re-aim per image width dragged.
 DRAG_DEG_PER_WIDTH = 30.0
 CARM_FIELDS = ("lao_deg", "cranial_deg")
-#: What is shown in 3D while practising: the skin see-through, everything else as it is.
-VISIBLE = {"vertebrae": "shown", "level": "highlighted", "discs": "shown", "nuclei": "hidden",
-           "cord": "shown", "skin": "translucent", "needle": "shown", "cement": "shown",
-           "balloon": "hidden"}
 VIEW_NAMES = {"ap": "AP", "lateral": "Lateral"}
 IMAGE_CHOICES = ("both", "ap", "lateral")
 
@@ -331,26 +329,17 @@ class PracticePanel:
         if cement.n_points:
             meshes["cement"] = cement
         scene = self.app.scene3d
-        visible = dict(VISIBLE)
-        if p.depth_mm > 0 and not self.app.state.part_labels:
-            visible["level"] = "translucent"  # the needle and the cement inside stay in sight
+        guide = practice_guide()
+        visible = guide.visibility(needle_in=p.depth_mm > 0 and not self.app.state.part_labels)
         scene.apply(replace(frame, meshes=meshes), visible)
         with self.app.state:
             self.app.state.legend = scene.legend()
             self.app.state.part_anchors = scene.label_anchors()
         if camera:
-            scene.place_camera(practice_camera(p.side))
+            scene.place_camera(guide.camera(p.side))
         self.app.ctrl.view_update()
         if camera:
             self.app.ctrl.view_push_camera()
-
-
-def practice_camera(side: str):
-    """From behind, above and out on the needle's side: the needle's whole path is in view."""
-    from vp3d.storyboard import Camera
-
-    sign = 1.0 if side == "right" else -1.0
-    return Camera(position_mm=(sign * 300.0, -190.0, 150.0), focal_mm=(0.0, -30.0, 0.0), up=(0.0, 0.0, 1.0))
 
 
 #: An alert for each structure the tip must never enter, in plain words.

@@ -11,6 +11,7 @@ from trame.widgets import html
 from trame.widgets import vuetify3 as v3
 
 from vp3d.app.practice_panel import ADVANCE_STEPS_MM, AIM_FIELDS
+from vp3d.practice.guide import practice_guide
 
 #: Slider ranges shown on the page (the engine accepts these and says so outside them).
 CARM_SLIDERS = {
@@ -138,33 +139,19 @@ def feedback() -> None:
 
 
 def guidance() -> None:
-    """What to do, in the narration column (clinical language, sourced)."""
+    """What to do, in the narration column (clinical language; each note from ``scenes/practice.yaml``)."""
+    guide = practice_guide()
     with html.Section(v_if="mode === 'practice'", classes="vp3d-narration", id="vp3d-pr-guide",
                       __properties=[("aria_label", "aria-label")], aria_label="Practice guide", tabindex="0"):
-        html.H2("Transpedicular needle practice")
+        html.H2(guide.title)
         with html.Ol(classes="vp3d-pr-guide"):
-            html.Li("Aim on the images: drag sideways on the AP view to turn the needle medially or "
-                    "laterally, up or down on the lateral view to tilt it; or use the sliders.")
-            html.Li("Advance in small steps and check both views after each one; the needle is placed "
-                    "under fluoroscopy in two planes, AP and lateral.\u00b9")
-            html.Li("On AP the tip must stay lateral to the inner edge of the pedicle's oval until, "
-                    "on lateral, it has passed the back wall of the vertebral body.\u00b9")
-            html.Li("At thoracic levels you may plan a parapedicular route, beside the pedicle by the "
-                    "rib head, before the needle goes in; otherwise leaving the pedicle laterally is a "
-                    "breach (pleura, segmental artery).\u00b3")
-            html.Li("Stop in the anterior third of the body, then inject in 0.5 mL steps. Stop or pause "
-                    "when cement enters a vein or the disc, or nears the back quarter of the body.\u00b3 "
-                    "About 2 mL restored strength in cadaveric vertebrae; stiffness took 4 mL at "
-                    "thoracic and thoracolumbar levels, 6 mL at lumbar ones.\u00b2")
-            html.Li("Each new image counts, as fluoroscopy time and dose would: through soft tissue, "
-                    "longer steps checked on one view save images; in bone, check both.")
+            for step in guide.steps:
+                html.Li(step.text + guide.marks(step))
         with html.Div(classes="vp3d-sources"):
             html.Strong("Sources")
             with html.Ol():
-                html.Li("Mathis et al., AJNR Am J Neuroradiol 2001;22(2):373-381.")
-                html.Li("Belkoff et al., Spine 2001;26(14):1537-1541.")
-                html.Li("Tsoumakidou et al. (CIRSE guidelines), Cardiovasc Intervent Radiol "
-                        "2017;40(3):331-342.")
+                for source in guide.sources:
+                    html.Li(guide.citation(source))
 
 
 def images() -> None:
