@@ -422,12 +422,12 @@ def test_stopping_at_a_leak_is_acceptable_below_two_ml(model):
 
 def _walk(p: Practice, step_mm: float, to_mm: float) -> list[tuple[float, str, str]]:
     """Advance in ``step_mm`` steps to ``to_mm``: (depth, tissue at the tip, alert) after each."""
-    from vp3d.app.practice_panel import _feedback
+    from vp3d.practice.readout import readout
 
     out = []
     while p.depth_mm + step_mm <= to_mm + 1e-9:
         report = p.advance(step_mm)
-        out.append((p.depth_mm, p.tip_tissue(), _feedback(p, report)[1]))
+        out.append((p.depth_mm, p.tip_tissue(), readout(p, report)[1]))
     return out
 
 
@@ -463,3 +463,23 @@ def test_every_structure_the_tip_enters_raises_its_own_alert(thoracic_model):
     first = next(i for i, a in enumerate(alerts) if a)
     assert all(alerts[first:]), walk  # once in trouble, every further step says where the tip is
 
+
+def test_after_a_steep_re_aim_depth_and_distance_say_one_thing(model):
+    """Re-aimed 40 degrees more medially and pushed 140 mm, the page read "Depth 140 mm of 47 mm
+    to the target" beside "137 mm from the target"; now the depth is from the skin entry, the
+    line's miss is named, and the one distance to the target is the tip's straight line to it."""
+    from vp3d.practice.readout import readout, target_distances
+
+    p = Practice(model)
+    p.set_aim(medial_deg=p.aim.medial_deg + 40.0)
+    while p.depth_mm < 140.0:
+        report = p.advance(10.0)
+    texts = [line["text"] for line in readout(p, report)[0]]
+    t = target_distances(p.trajectory(), p.depth_mm)
+    assert not t.on_line and t.miss_mm > 10
+    assert texts[0] == "Depth 140 mm from the skin entry"
+    assert texts[1] == f"This line misses the target by {t.miss_mm:.0f} mm: re-aim to reach it"
+    assert abs(t.to_target_mm - report.tip_to_target_mm) < 1e-6  # the score's distance too
+    assert sum("mm from the target" in text for text in texts) == 1
+    assert f"{report.tip_to_target_mm:.1f} mm from the target" in texts[2]
+    assert not any("Tip in outside" in text or " of " in text for text in texts), texts

@@ -2,7 +2,8 @@
 
 State and handlers only; the widgets are in :mod:`vp3d.app.practice_ui`. The engine is
 :class:`vp3d.practice.run.Practice` (one per session, over the session's shared, read-only
-:class:`vp3d.procedure.model.ProcedureModel`); the camera and visibility, like the guide's text,
+:class:`vp3d.procedure.model.ProcedureModel`); the readouts come from
+:func:`vp3d.practice.readout.readout`; the camera and visibility, like the guide's text,
 come from ``scenes/practice.yaml`` (:func:`vp3d.practice.guide.practice_guide`). Every control
 reaches the server as one trigger with its value; the engine checks it and a refused value
 comes back as a message on the page, with the controls put back to what the engine holds.
@@ -18,11 +19,11 @@ from typing import Any
 from vp3d.app.boundary import page_message, wrong_values_message
 from vp3d.app.fluoro_panel import data_url
 from vp3d.app.story import page_number
-from vp3d.anatomy.volume import Label
 from vp3d.needle.path import PARAPEDICULAR_LEVELS
 from vp3d.practice.aim import AIM_RANGES, aim_of
 from vp3d.practice.guide import practice_guide
 from vp3d.practice.imaging import CARM_VIEWS, page_rotation_deg
+from vp3d.practice.readout import readout
 
 logger = logging.getLogger(__name__)
 
@@ -275,7 +276,7 @@ class PracticePanel:
             s.pr_cement_ml = round(float(p.cement_ml), 1)
             if images:
                 s.pr_images = self._images(views or s.pr_views)
-            s.pr_feedback, s.pr_alert = _feedback(p, report)
+            s.pr_feedback, s.pr_alert = readout(p, report)
             s.pr_shots = int(p.shots)
         if self.active and self.app._mode == "practice":
             self.show(camera=camera)
@@ -340,75 +341,6 @@ class PracticePanel:
         self.app.ctrl.view_update()
         if camera:
             self.app.ctrl.view_push_camera()
-
-
-#: An alert for each structure the tip must never enter, in plain words.
-_TIP_DANGER = {
-    Label.CANAL: "The tip is in the spinal canal, beside the spinal cord and nerves. Withdraw at once.",
-    Label.LUNG: "The tip is through the pleura into the lung: risk of a collapsed lung (pneumothorax). "
-                "Withdraw.",
-    Label.BLOOD: "The tip is in the aorta, the vena cava or the heart. Withdraw at once.",
-    Label.DISC: "The tip is in the intervertebral disc, past the end plate. Withdraw into the body.",
-    Label.ORGAN: "The tip is in an organ in front of the spine (liver, kidney or bowel). Withdraw.",
-    Label.GAS: "The tip is in the bowel. Withdraw.",
-}
-
-
-def _feedback(p: Any, report: Any) -> tuple[list[dict], str]:
-    """Lines for the readout panel (``{"text", "kind"}``) and the breach alert, if any."""
-    lines = [{"text": f"Depth {p.depth_mm:.0f} mm of {p.trajectory().target_depth_mm:.0f} mm to the target",
-              "kind": "info"}]
-    alert = ""
-    if p.depth_mm <= 0:
-        lines.append({"text": "Needle at the skin: aim, then advance", "kind": "info"})
-    else:
-        lines.append({"text": f"Tip in {p.tip_tissue()}, {report.tip_to_target_mm:.1f} mm from the target",
-                      "kind": "info"})
-        if report.tip_in_body:
-            lines.append({"text": "Tip in the vertebral body", "kind": "good"})
-        if report.wall_clearance_mm != float("inf"):
-            kind = "good" if report.wall_clearance_mm > 1.0 else "warning"
-            if report.breach is None:
-                lines.append({"text": f"Pedicle wall clearance {report.wall_clearance_mm:.1f} mm", "kind": kind})
-    tip_label = getattr(p, "tip_label", None)
-    danger = _TIP_DANGER.get(tip_label()) if tip_label is not None and p.depth_mm > 0 else None
-    anterior = getattr(p, "anterior_breach", None)
-    through_front = anterior is not None and anterior()
-    if danger or through_front:
-        # Every structure the tip is in or through is named: the front wall, then what lies there.
-        parts = [("The tip is through the front wall of the vertebral body: the aorta and the vena "
-                  "cava lie in front of it. Withdraw into the body.") if through_front else "", danger or ""]
-        alert = " ".join(part for part in parts if part)
-    elif report.breach == "lateral" and getattr(p, "route", "") == "parapedicular":
-        lines.append({"text": "Lateral to the pedicle, as planned for the parapedicular route", "kind": "info"})
-    elif report.breach:
-        alert = (f"{report.breach.capitalize()} pedicle wall breached "
-                 f"({-report.wall_clearance_mm:.1f} mm through the cortex)")
-        if report.breach == "medial":
-            alert += ": the spinal canal is next. Withdraw and re-aim."
-        elif report.breach == "lateral" and p.level in PARAPEDICULAR_LEVELS:
-            alert += (": the pleura and the segmental artery lie beside a thoracic pedicle. "
-                      "Withdraw and re-aim, or plan a parapedicular route.")
-        else:
-            alert += ". Withdraw and re-aim."
-    elif report.medial_line_crossed_early:
-        alert = ("On AP the tip is medial to the pedicle's inner edge before, on lateral, it has "
-                 "reached the back of the vertebral body: it may be in the spinal canal.")
-    if p.cement_ml > 0:
-        leaks = [leak for leak in p.leaks() if leak.volume_ml >= 0.01]
-        lines.append({"text": f"Cement {p.cement_ml:.1f} mL", "kind": "info"})
-        veins = p.venous_leaks()
-        for leak in leaks:
-            lines.append({"text": f"Leak ({leak.kind}, Yeom type {leak.yeom_type}): {leak.volume_ml:.2f} mL",
-                          "kind": "warning"})
-        if veins and not alert:
-            types = "/".join(sorted({leak.yeom_type for leak in veins}))
-            alert = (f"Cement is in a vein (Yeom type {types}): stop or pause the injection. Resume only "
-                     "once it has thickened, or reposition the needle.")
-        if not leaks:
-            lines.append({"text": "No cement leak", "kind": "good"})
-    lines.append({"text": f"Fluoroscopy images taken: {p.shots}", "kind": "info"})
-    return lines, alert
 
 
 def _score_dict(score: Any) -> dict:

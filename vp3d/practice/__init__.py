@@ -5,6 +5,7 @@ they give), ``tip`` (where the tip is: tissue, place in the body, front wall), `
 practice's C-arm views and angles), ``shared`` (the fluoroscope and cement fills the sessions
 of one model share), ``run`` (:class:`~vp3d.practice.run.Practice`: the run's state, its rules
 and its record), ``record`` (the record as plain values), ``score`` (the score, a pure function
-of a record), ``guide`` (the guidance text, camera and visibility of ``scenes/practice.yaml``),
-``values`` (checked numbers, refusals in a student's words).
+of a record), ``readout`` (depth, distance and alerts the page reads out), ``guide`` (the
+guidance text, camera and visibility of ``scenes/practice.yaml``), ``values`` (checked
+numbers, refusals in a student's words).
 """

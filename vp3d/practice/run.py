@@ -12,7 +12,7 @@ the vertebral body, and is scored on :meth:`Practice.record` by :func:`vp3d.prac
     Needle: ``advance(step_mm)``, ``withdraw(step_mm)`` (0.5-10 mm), ``set_aim(**changes)``,
     ``set_side(side)``, ``set_route(route)`` (``"transpedicular"``, or ``"parapedicular"`` at
     thoracic levels), ``needle()``, ``trajectory()``, ``safety()``, ``tip_tissue()``,
-    ``bone_entry_depth_mm()``, ``anterior_breach()``.
+    ``tip_place()``, ``bone_entry_depth_mm()``, ``anterior_breach()``.
     Imaging: ``rotate(view, lao_deg=None, cranial_deg=None)``, ``carm(view)``,
     ``images(views=CARM_VIEWS)``.
     Cement: ``inject(ml=0.5)``, ``leaks()``, ``venous_leaks()`` (visible leaks into a vein, Yeom
@@ -54,7 +54,7 @@ from vp3d.practice.imaging import CARM_VIEWS, check_view, turned
 from vp3d.practice.record import LEAK_VISIBLE_ML, VENOUS_LEAK_KINDS, LeakSeen, RunRecord, TipRecord
 from vp3d.practice.score import PracticeScore, score_run
 from vp3d.practice.shared import shared_for
-from vp3d.practice.tip import body_depth_fraction, front_wall_depth_mm, label_at, tissue_words
+from vp3d.practice.tip import body_depth_fraction, front_wall_depth_mm, label_at, tip_place, tissue_words
 from vp3d.practice.values import check_side, number_in
 
 #: One advance or withdraw step (mm): small steps, checked on the images in between.
@@ -157,6 +157,10 @@ class Practice:
     def tip_tissue(self) -> str:
         """The tissue at the needle tip, in words, from the volume's labels."""
         return tissue_words(self.tip_label())
+
+    def tip_place(self) -> str:
+        """Where the tip is, as a phrase after "the tip is": "in fat", "outside the imaged box"."""
+        return tip_place(self.tip_label())
 
     def tip_depth_fraction(self) -> float:
         """Tip position front-to-back in the level's body: 0 posterior wall, 1 anterior wall."""
@@ -363,7 +367,7 @@ class Practice:
                              f"got {ml:g}")
         report = self.safety()
         if not report.tip_in_body:
-            raise ValueError(f"the tip is in {self.tip_tissue()}, not in the vertebral body of {self.level}: "
+            raise ValueError(f"the tip is {self.tip_place()}, not in the vertebral body of {self.level}: "
                              "advance it into the body (check the lateral view) before injecting cement")
         total = self.cement_ml + ml
         if total > MAX_CEMENT_ML + 1e-9:

@@ -45,6 +45,11 @@ def tissue_words(label: Label | None) -> str:
     return TISSUE_WORDS.get(label, "unknown tissue")
 
 
+def tip_place(label: Label | None) -> str:
+    """Where the tip is, as a phrase after "the tip is": "in fat", "outside the imaged box"."""
+    return OUTSIDE_WORDS if label is None else f"in {tissue_words(label)}"
+
+
 def body_depth_fraction(vertebra, point_mm) -> float:
     """Position front-to-back in ``vertebra``'s body: 0 posterior wall, 1 anterior wall."""
     inv = np.linalg.inv(vertebra.transform)
