@@ -213,3 +213,70 @@ def test_anatomy_labels_switch(practice_page):
     wait_for(lambda: page.locator("#vp3d-tags").count() == 0, 10, "the tags to go")
     assert "Pedicle" not in page.locator("#vp3d-legend").inner_text()
     practice_page.assert_no_errors()
+
+
+def _box_overlap(a: dict, b: dict) -> float:
+    """Area (px²) two bounding boxes share."""
+    w = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+    h = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+    return max(w, 0) * max(h, 0)
+
+
+def _to_practice(page) -> None:
+    """Open Practice (an earlier test may have left the story on)."""
+    page.locator("#vp3d-mode-practice").click()
+    wait_for(lambda: page.locator("#vp3d-practice").is_visible() and _state(page, "pr_ready"), 30, "practice")
+
+
+def _refuse(page, name: str, args: list) -> str:
+    """Send a practice call the engine refuses; the message shown."""
+    before = page.locator("#vp3d-error").inner_text() if page.locator("#vp3d-error").count() else ""
+    page.evaluate(f"window.trame.trigger({json.dumps(name)}, {json.dumps(args)})")
+    return wait_for(lambda: page.locator("#vp3d-error").count() == 1
+                    and page.locator("#vp3d-error").inner_text() != before
+                    and page.locator("#vp3d-error").inner_text(), 10, f"the refusal of {name}")
+
+
+def test_messages_replace_each_other_clear_and_never_cover_the_alert(practice_page):
+    """A refusal's message goes on the next accepted action, on Start over and on a new level;
+    a second refusal replaces the first; the message sits under the breach alert, not over it."""
+    page = practice_page.page
+    _to_practice(page)
+    page.locator("#vp3d-pr-reset").click()
+    wait_for(lambda: _state(page, "pr_depth_mm") == 0 and _state(page, "pr_cement_ml") == 0, 10, "a fresh start")
+    # Injecting at the skin is refused; the next accepted action (advancing) clears the message.
+    assert "skin" in _refuse(page, "practice_inject", [0.5]).lower()
+    page.locator("#vp3d-pr-advance-2").click()
+    wait_for(lambda: page.locator("#vp3d-error").count() == 0, 10, "the message to clear on an accepted action")
+    assert _state(page, "error_message") == ""
+    # A medial breach raises the alert; a refusal then shows beside it, both in full view.
+    planned = _state(page, "pr_medial_deg")
+    page.locator("#vp3d-pr-withdraw").click()
+    wait_for(lambda: _state(page, "pr_depth_mm") == 0, 10, "the needle out")
+    page.evaluate(f"window.trame.trigger('practice_aim', ['medial_deg', {planned + 14}])")
+    wait_for(lambda: _state(page, "pr_medial_deg") >= planned + 13, 10, "the medial aim")
+    _advance_to(page, _state(page, "pr_target_depth_mm") - 10)
+    alert = page.locator("#vp3d-pr-alert")
+    wait_for(lambda: alert.count() == 1, 10, "a breach warning")
+    first = _refuse(page, "practice_aim", ["medial_deg", 0])
+    assert "withdraw" in first.lower()
+    second = _refuse(page, "practice_inject", [0.7])
+    assert "0.5 mL steps" in second and page.locator("#vp3d-error").count() == 1  # replaced, not stacked
+    error_box, alert_box = page.locator("#vp3d-error").bounding_box(), alert.bounding_box()
+    assert _box_overlap(error_box, alert_box) == 0, (error_box, alert_box)
+    view = page.locator("#vp3d-view").bounding_box()
+    for box in (error_box, alert_box):  # both inside the 3-D view, on screen
+        assert box["y"] >= view["y"] and box["y"] + box["height"] <= view["y"] + view["height"]
+    # Start over clears it.
+    page.locator("#vp3d-pr-reset").click()
+    wait_for(lambda: page.locator("#vp3d-error").count() == 0, 10, "the message to clear on Start over")
+    # So does a change of level (the practice starts over on the new model).
+    _refuse(page, "practice_inject", [0.5])
+    page.evaluate("window.trame.state.update({level: 'L2'})")
+    wait_for(lambda: _state(page, "pr_ready") and not _state(page, "building")
+             and page.locator("#vp3d-error").count() == 0, 120, "the new level without the old message")
+    page.evaluate("window.trame.state.update({level: 'L1'})")
+    wait_for(lambda: _state(page, "pr_ready") and not _state(page, "building")
+             and _state(page, "level_label").startswith("L1"), 120, "L1 again")
+    practice_page.assert_no_errors()
+

@@ -3,10 +3,11 @@
 State and handlers only; the widgets are in :mod:`vp3d.app.practice_ui`. The engine is
 :class:`vp3d.practice.run.Practice` (one per session, over the session's shared, read-only
 :class:`vp3d.procedure.model.ProcedureModel`); the readouts come from
-:func:`vp3d.practice.readout.readout`; the camera and visibility, like the guide's text,
-come from ``scenes/practice.yaml`` (:func:`vp3d.practice.guide.practice_guide`). Every control
-reaches the server as one trigger with its value; the engine checks it and a refused value
-comes back as a message on the page, with the controls put back to what the engine holds.
+:func:`vp3d.practice.readout.readout`, the camera and visibility from ``scenes/practice.yaml``
+(:func:`vp3d.practice.guide.practice_guide`). Every control reaches the server as one trigger
+with its value; the engine checks it and a refused value comes back as a message on the page,
+with the controls put back to what the engine holds. A message lasts until the next one, the
+next accepted action, Start over or a new model, whichever comes first.
 """
 
 from __future__ import annotations
@@ -60,6 +61,12 @@ class PracticePanel:
                      "practice_planned", "practice_views", "practice_shoot"):
             server.trigger(name)(self._guard(getattr(self, name)))
 
+    def clear_error(self) -> None:
+        """Drop the page's message (a refusal is about the state it refused in)."""
+        if self.app.state.error_message:
+            with self.app.state:
+                self.app.state.error_message = ""
+
     def close(self) -> None:
         """Drop the practice and its model (session end)."""
         self.practice = self._model = self._base = None
@@ -103,6 +110,7 @@ class PracticePanel:
                 if self.practice is None:
                     raise ValueError("practice is not ready yet: open Practice once the model is built")
                 result = handler(*args, **kwargs)
+                self.clear_error()  # an accepted action clears the last refusal
             except Exception as exc:  # noqa: BLE001 - session boundary
                 logger.info("vp3d practice: %s refused: %s", handler.__name__, exc)
                 self.app.show_error(page_message(exc))
@@ -121,6 +129,7 @@ class PracticePanel:
     def on_model(self, model: Any) -> None:
         """A new engine model (another level or fracture): start the practice over on it."""
         self._model = model
+        self.clear_error()
         if self.active:
             self._start()
         else:

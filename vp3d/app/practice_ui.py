@@ -127,15 +127,18 @@ def controls() -> None:
 
 
 def feedback() -> None:
-    """Readouts and the breach alert, over the 3D view."""
+    """Readouts over the 3D view."""
     with html.Div(v_if="mode === 'practice' && pr_feedback.length", classes="vp3d-overlay vp3d-readouts",
                   id="vp3d-pr-feedback", __properties=[("aria_live", "aria-live")], aria_live="polite"):
         html.Div("{{ line.text }}", v_for="line in pr_feedback", key="line.text",
                  classes=("'vp3d-fb-' + line.kind",))
+
+
+def alert() -> None:
+    """The breach alert (placed by the page above its message, never under it)."""
     v3.VAlert(v_if="mode === 'practice' && pr_alert", text=("pr_alert",), type="error",
               prominent=True, density="compact", id="vp3d-pr-alert", icon="mdi-alert-octagon",
-              __properties=[("role", "role")], role="alert",
-              style="position: absolute; z-index: 3; top: 12px; right: 12px; width: min(460px, 62%);")
+              __properties=[("role", "role")], role="alert")
 
 
 def guidance() -> None:

@@ -93,6 +93,9 @@ html, body { overflow: hidden; }
 .vp3d-stepcount { white-space: nowrap; font-size: .9em; opacity: .85; }
 .vp3d-ml { top: 12px; right: 12px; font-size: 1.8em; font-weight: 700; font-variant-numeric: tabular-nums; }
 .vp3d-readouts { bottom: 12px; right: 12px; font-size: .85rem; max-width: 60%; }
+.vp3d-messages { position: absolute; z-index: 3; top: 12px; right: 12px; width: min(520px, 62%);
+  display: flex; flex-direction: column; gap: 8px; pointer-events: none; }
+.vp3d-messages > * { pointer-events: auto; }
 .vp3d-legend { bottom: 12px; left: 12px; font-size: .8rem; }
 .vp3d-swatch { display: inline-block; width: 12px; height: 12px; border-radius: 3px; margin-right: 8px; }
 .vp3d-level { top: 12px; left: 12px; font-size: 1em; }
@@ -315,12 +318,14 @@ def _view(ctrl, app) -> None:
                       __properties=_aria(aria_live="polite"), aria_live="polite"):
             html.Div("{{ build_message }}\u2026", classes="mb-2")
             v3.VProgressLinear(model_value=("build_progress",), color="primary", height=8, rounded=True)
-        v3.VAlert(
-            v_if="error_message && mode !== 'quiz'", text=("error_message",), type="error", closable=True,
-            density="compact", id="vp3d-error", click_close="error_message = ''",
-            style="position: absolute; z-index: 3; top: 56px; left: 50%; transform: translateX(-50%);"
-                  " width: min(640px, 90%);",
-        )
+        with html.Div(classes="vp3d-messages", id="vp3d-messages"):
+            # One column: the practice's breach alert first, then the last refusal under it,
+            # so neither covers the other.
+            practice_ui.alert()
+            v3.VAlert(
+                v_if="error_message && mode !== 'quiz'", text=("error_message",), type="error", closable=True,
+                density="compact", id="vp3d-error", click_close="error_message = ''",
+            )
         with v3.VAlert(
             v_if="notices.length", type="warning", closable=True, density="compact",
             id="vp3d-notice", click_close="notices = []",
