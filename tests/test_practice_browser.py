@@ -280,3 +280,17 @@ def test_messages_replace_each_other_clear_and_never_cover_the_alert(practice_pa
              and _state(page, "level_label").startswith("L1"), 120, "L1 again")
     practice_page.assert_no_errors()
 
+
+def test_every_id_on_the_practice_page_is_unique(practice_page):
+    """Vuetify gives a slider's label its input's id: the practice labels carry their own."""
+    page = practice_page.page
+    _to_practice(page)
+    ids = page.evaluate("[...document.querySelectorAll('[id]')].map(e => e.id)")
+    practice_ids = [i for i in ids if i.startswith("vp3d-pr")]
+    assert len(practice_ids) > 20 and len(set(practice_ids)) == len(practice_ids), \
+        sorted({i for i in practice_ids if practice_ids.count(i) > 1})
+    for slider in page.locator("#vp3d-practice .v-slider").all():
+        input_id = slider.locator("input").get_attribute("id")
+        assert page.locator(f"#{input_id}-label").count() == 1  # its visible label, named apart
+        assert slider.locator(f"[id='{input_id}']").count() == 1
+

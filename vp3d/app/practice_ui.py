@@ -22,6 +22,11 @@ CARM_SLIDERS = {
 BUSY = "building || !pr_ready"
 
 
+def _slider_label(text: str, slider_id: str) -> None:
+    """A slider's visible label with an id of its own (Vuetify gives its label the input's id)."""
+    html.Div(text, id=f"{slider_id}-label", classes="vp3d-pr-label")
+
+
 def controls() -> None:
     """The practice's left column: needle aim, advance, C-arm, cement, score."""
     with html.Div(classes="vp3d-practice", id="vp3d-practice",
@@ -51,12 +56,13 @@ def controls() -> None:
                  v_if="pr_entry_locked", classes="vp3d-hint", id="vp3d-pr-locked",
                  __properties=[("aria_live", "aria-live")], aria_live="polite")
         for name, (label, unit) in AIM_FIELDS.items():
+            slider_id = f"vp3d-pr-{name.replace('_', '-')}"
+            _slider_label(label, slider_id)
             v3.VSlider(
                 v_model=(f"pr_{name}",),
                 min=(f"(pr_ranges.{name} || [0, 1])[0]",),
                 max=(f"(pr_ranges.{name} || [0, 1])[1]",),
                 step=0.1,
-                label=label,
                 name=label,  # Vuetify names the slider's thumb (its accessible name) after it
                 thumb_label=True,
                 density="compact",
@@ -65,7 +71,7 @@ def controls() -> None:
                 end="trigger('practice_aim', ['" + name + "', $event])",
                 keyup=f"utils.get('vp3d').isSliderKey($event) && utils.get('vp3d').later('aim-{name}',"
                       f" () => trigger('practice_aim', ['{name}', pr_{name}]))",
-                id=f"vp3d-pr-{name.replace('_', '-')}",
+                id=slider_id,
                 classes="vp3d-pr-slider",
             )
             html.Div(f"{{{{ Number(pr_{name}).toFixed(1) }}}}{unit} \u00b7 planned "
@@ -91,14 +97,16 @@ def controls() -> None:
         for view, fields in CARM_SLIDERS.items():
             html.Div("AP view" if view == "ap" else "Lateral view", classes="vp3d-pr-sub")
             for name, (low, high, label) in fields.items():
+                slider_id = f"vp3d-pr-carm-{view}-{name.replace('_', '-')}"
+                _slider_label(label, slider_id)
                 v3.VSlider(
-                    v_model=(f"pr_{view}_{name}",), min=low, max=high, step=1, label=label,
+                    v_model=(f"pr_{view}_{name}",), min=low, max=high, step=1,
                     name=f"{'AP' if view == 'ap' else 'Lateral'} view: {label}",
                     thumb_label=True, density="compact", hide_details=True, disabled=(BUSY,),
                     end=f"trigger('practice_carm', ['{view}', '{name}', $event])",
                     keyup=f"utils.get('vp3d').isSliderKey($event) && utils.get('vp3d').later('carm-{view}-{name}',"
                           f" () => trigger('practice_carm', ['{view}', '{name}', pr_{view}_{name}]))",
-                    id=f"vp3d-pr-carm-{view}-{name.replace('_', '-')}", classes="vp3d-pr-slider",
+                    id=slider_id, classes="vp3d-pr-slider",
                 )
         html.Div("Images after each move", classes="vp3d-pr-sub")
         with v3.VBtnToggle(model_value=("pr_views",), mandatory=True, density="compact", divided=True,

@@ -107,8 +107,8 @@ html, body { overflow: hidden; }
 .vp3d-main.mode-practice { grid-template-columns: 300px minmax(0, 1fr) minmax(380px, 38vw); }
 .vp3d-practice { overflow-y: auto; padding: 8px 12px; border-right: 1px solid rgba(128,128,128,.25); }
 .vp3d-practice-h { font-size: 1em; font-weight: 600; margin: 10px 0 4px 0; }
-.vp3d-practice .v-slider { margin: 6px 0 0 0; }
-.vp3d-practice .v-slider .v-label { font-size: .8em; white-space: normal; min-width: 6.5em; max-width: 6.5em; }
+.vp3d-practice .v-slider { margin: 0; }
+.vp3d-pr-label { font-size: .8em; margin-top: 6px; }
 .vp3d-pr-value { font-size: .78em; opacity: .8; text-align: right; font-variant-numeric: tabular-nums; }
 .vp3d-pr-sub { font-size: .85em; opacity: .85; margin-top: 4px; }
 .vp3d-pr-row { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
