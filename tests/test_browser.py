@@ -82,10 +82,13 @@ def ready(page: object) -> bool:
             and bool(page.locator("#vp3d-step-title").inner_text().strip()))
 
 
-def open_page(browser: object, url: str, *, size=(1280, 720), accept_downloads=False) -> PageRecord:
-    """Open ``url``, wait until the model is built and the 3D view has drawn."""
+def open_page(browser: object, url: str, *, size=(1280, 720), accept_downloads=False,
+              touch: bool = False) -> PageRecord:
+    """Open ``url``, wait until the model is built and the 3D view has drawn (``touch``: a
+    touch-screen tablet or phone, no mouse)."""
     context = browser.new_context(viewport={"width": size[0], "height": size[1]},
-                                  accept_downloads=accept_downloads)
+                                  accept_downloads=accept_downloads,
+                                  **({"has_touch": True, "is_mobile": True} if touch else {}))
     page = context.new_page()
     record = PageRecord(page, context)
 

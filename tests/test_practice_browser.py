@@ -294,3 +294,67 @@ def test_every_id_on_the_practice_page_is_unique(practice_page):
         assert page.locator(f"#{input_id}-label").count() == 1  # its visible label, named apart
         assert slider.locator(f"[id='{input_id}']").count() == 1
 
+
+def _touch_drag(page, locator, dx_frac: float, dy_frac: float) -> None:
+    """Drag a finger across ``locator`` (Chromium touch events, which the page sees as pointers)."""
+    box = locator.bounding_box()
+    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for i in range(1, 6):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [
+            {"x": x + box["width"] * dx_frac * i / 5, "y": y + box["height"] * dy_frac * i / 5}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def test_a_tablet_practises_by_touch_alone(chromium_browser, vp3d_server):
+    """768 x 1024, touch only: aim by dragging a finger on the AP and lateral images, tap to
+    advance into the body, inject and score; nothing needs a mouse or a keyboard."""
+    record = open_page(chromium_browser, vp3d_server + "?audience=student", size=(768, 1024), touch=True)
+    page = record.page
+    assert page.evaluate("matchMedia('(pointer: coarse)').matches")
+    page.locator("#vp3d-mode-practice").tap()
+    wait_for(lambda: page.locator("img.vp3d-pr-ap").count() == 1 and _state(page, "pr_ready"), 60,
+             "the practice images")
+    # The images to drag on come straight after the 3-D view, before the controls and the guide.
+    tops = {sel: page.locator(sel).bounding_box()["y"]
+            for sel in ("#vp3d-view", "#vp3d-pr-fluoro", "#vp3d-practice", "#vp3d-pr-guide")}
+    assert tops["#vp3d-view"] < tops["#vp3d-pr-fluoro"] < tops["#vp3d-practice"] < tops["#vp3d-pr-guide"], tops
+    medial, caudal = _state(page, "pr_medial_deg"), _state(page, "pr_caudal_deg")
+    ap = page.locator("img.vp3d-pr-ap")
+    ap.scroll_into_view_if_needed()
+    _touch_drag(page, ap, 0.1, 0.0)  # towards the viewer's right: medial for a right needle
+    wait_for(lambda: _state(page, "pr_medial_deg") > medial, 10, "a finger drag on AP to re-aim")
+    assert _state(page, "pr_medial_deg") == pytest.approx(medial + 3.0, abs=0.3)
+    lateral = page.locator("img.vp3d-pr-lateral")
+    _touch_drag(page, lateral, 0.0, -0.1)  # up on lateral: less caudal
+    wait_for(lambda: _state(page, "pr_caudal_deg") < caudal, 10, "a finger drag on lateral to tilt")
+    # Drag back to the plan on the images.
+    _touch_drag(page, ap, -0.1, 0.0)
+    _touch_drag(page, lateral, 0.0, 0.1)
+    wait_for(lambda: abs(_state(page, "pr_medial_deg") - medial) < 0.2
+             and abs(_state(page, "pr_caudal_deg") - caudal) < 0.2, 10, "the aim back on the plan")
+    # Advance by tapping (44 px targets), inject, score, close.
+    advance = page.locator("#vp3d-pr-advance-10")
+    advance.scroll_into_view_if_needed()
+    assert advance.bounding_box()["height"] >= 44
+    target = _state(page, "pr_target_depth_mm")
+    for _ in range(40):
+        now = _state(page, "pr_depth_mm")
+        if now >= target - 1.0:
+            break
+        page.locator("#vp3d-pr-advance-10" if target - now >= 10 else "#vp3d-pr-advance-1").tap()
+        wait_for(lambda: _state(page, "pr_depth_mm") > now, 10, "a tap to advance")
+    wait_for(lambda: "Tip in the vertebral body" in _feedback(page), 10, "the tip in the body")
+    page.locator("#vp3d-pr-inject").tap()
+    wait_for(lambda: _state(page, "pr_cement_ml") == 0.5, 15, "a tap to inject")
+    page.locator("#vp3d-pr-score").tap()
+    card = page.locator("#vp3d-pr-score-card")
+    card.wait_for(timeout=10_000)
+    assert card.locator(".vp3d-score-item").count() == 5
+    page.locator("#vp3d-pr-score-close").tap()
+    wait_for(lambda: card.count() == 0, 10, "the score to close")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")  # no sideways scroll
+    record.assert_no_errors()
+    record.close()

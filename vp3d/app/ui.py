@@ -180,6 +180,14 @@ html, body { overflow: hidden; }
   .vp3d-controls { overflow-x: clip; }
   #vp3d-modes { width: 100%; }
   #vp3d-modes .v-btn { flex: 1 1 0; min-width: 0; padding: 0 6px; }
+  /* Practice by touch: the images to drag on sit under the 3-D view, then the controls, then
+     the guide; alerts and messages stay in sight at the top of the screen while scrolling. */
+  .mode-practice .vp3d-side { display: contents; }
+  .mode-practice #vp3d-pr-fluoro { order: 2; }
+  .mode-practice .vp3d-practice { order: 3; }
+  .mode-practice #vp3d-pr-guide { order: 4; border-top: 1px solid rgba(128,128,128,.25); }
+  .vp3d-messages { position: fixed; top: 8px; left: 8px; right: 8px; width: auto; z-index: 20; }
+  .vp3d-pr-row .v-btn { min-height: 44px; }
 }
 """
 
