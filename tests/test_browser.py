@@ -83,11 +83,14 @@ def ready(page: object) -> bool:
 
 
 def open_page(browser: object, url: str, *, size=(1280, 720), accept_downloads=False,
-              **context_options) -> PageRecord:
+              touch: bool = False, **context_options) -> PageRecord:
     """Open ``url``, wait until the model is built and the 3D view has drawn.
 
-    ``context_options`` go to Playwright's ``new_context`` (``has_touch``, ``reduced_motion``...).
+    ``touch``: a touch-screen tablet or phone, no mouse; ``context_options`` go to Playwright's
+    ``new_context`` (``reduced_motion``...).
     """
+    if touch:
+        context_options = {"has_touch": True, "is_mobile": True, **context_options}
     context = browser.new_context(viewport={"width": size[0], "height": size[1]},
                                   accept_downloads=accept_downloads, **context_options)
     page = context.new_page()

@@ -32,8 +32,8 @@ def installed(tmp_path_factory) -> Path:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         for needed in ("vp3d/scenes/vertebroplasty.yaml", "vp3d/scenes/kyphoplasty.yaml",
-                       "vp3d/scenes/common.yaml", "vp3d/scenes/quiz.yaml", "vp3d/data/morphometry.csv",
-                       "vp3d/data/body.csv", "vp3d/data/attenuation.csv"):
+                       "vp3d/scenes/common.yaml", "vp3d/scenes/quiz.yaml", "vp3d/scenes/practice.yaml",
+                       "vp3d/data/morphometry.csv", "vp3d/data/body.csv", "vp3d/data/attenuation.csv"):
             assert needed in names, needed
         assert any(n.startswith("vp3d/app/static/") for n in names)
         archive.extractall(site)

@@ -213,3 +213,148 @@ def test_anatomy_labels_switch(practice_page):
     wait_for(lambda: page.locator("#vp3d-tags").count() == 0, 10, "the tags to go")
     assert "Pedicle" not in page.locator("#vp3d-legend").inner_text()
     practice_page.assert_no_errors()
+
+
+def _box_overlap(a: dict, b: dict) -> float:
+    """Area (px²) two bounding boxes share."""
+    w = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+    h = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+    return max(w, 0) * max(h, 0)
+
+
+def _to_practice(page) -> None:
+    """Open Practice (an earlier test may have left the story on)."""
+    page.locator("#vp3d-mode-practice").click()
+    wait_for(lambda: page.locator("#vp3d-practice").is_visible() and _state(page, "pr_ready"), 30, "practice")
+
+
+def _refuse(page, name: str, args: list) -> str:
+    """Send a practice call the engine refuses; the message shown."""
+    before = page.locator("#vp3d-error").inner_text() if page.locator("#vp3d-error").count() else ""
+    page.evaluate(f"window.trame.trigger({json.dumps(name)}, {json.dumps(args)})")
+    return wait_for(lambda: page.locator("#vp3d-error").count() == 1
+                    and page.locator("#vp3d-error").inner_text() != before
+                    and page.locator("#vp3d-error").inner_text(), 10, f"the refusal of {name}")
+
+
+def test_messages_replace_each_other_clear_and_never_cover_the_alert(practice_page):
+    """A refusal's message goes on the next accepted action, on Start over and on a new level;
+    a second refusal replaces the first; the message sits under the breach alert, not over it."""
+    page = practice_page.page
+    _to_practice(page)
+    page.locator("#vp3d-pr-reset").click()
+    wait_for(lambda: _state(page, "pr_depth_mm") == 0 and _state(page, "pr_cement_ml") == 0, 10, "a fresh start")
+    # Injecting at the skin is refused; the next accepted action (advancing) clears the message.
+    assert "skin" in _refuse(page, "practice_inject", [0.5]).lower()
+    page.locator("#vp3d-pr-advance-2").click()
+    wait_for(lambda: page.locator("#vp3d-error").count() == 0, 10, "the message to clear on an accepted action")
+    assert _state(page, "error_message") == ""
+    # A medial breach raises the alert; a refusal then shows beside it, both in full view.
+    planned = _state(page, "pr_medial_deg")
+    page.locator("#vp3d-pr-withdraw").click()
+    wait_for(lambda: _state(page, "pr_depth_mm") == 0, 10, "the needle out")
+    page.evaluate(f"window.trame.trigger('practice_aim', ['medial_deg', {planned + 14}])")
+    wait_for(lambda: _state(page, "pr_medial_deg") >= planned + 13, 10, "the medial aim")
+    _advance_to(page, _state(page, "pr_target_depth_mm") - 10)
+    alert = page.locator("#vp3d-pr-alert")
+    wait_for(lambda: alert.count() == 1, 10, "a breach warning")
+    first = _refuse(page, "practice_aim", ["medial_deg", 0])
+    assert "withdraw" in first.lower()
+    second = _refuse(page, "practice_inject", [0.7])
+    assert "0.5 mL steps" in second and page.locator("#vp3d-error").count() == 1  # replaced, not stacked
+    error_box, alert_box = page.locator("#vp3d-error").bounding_box(), alert.bounding_box()
+    assert _box_overlap(error_box, alert_box) == 0, (error_box, alert_box)
+    view = page.locator("#vp3d-view").bounding_box()
+    for box in (error_box, alert_box):  # both inside the 3-D view, on screen
+        assert box["y"] >= view["y"] and box["y"] + box["height"] <= view["y"] + view["height"]
+    # Start over clears it.
+    page.locator("#vp3d-pr-reset").click()
+    wait_for(lambda: page.locator("#vp3d-error").count() == 0, 10, "the message to clear on Start over")
+    # So does a change of level (the practice starts over on the new model).
+    _refuse(page, "practice_inject", [0.5])
+    page.evaluate("window.trame.state.update({level: 'L2'})")
+    wait_for(lambda: _state(page, "pr_ready") and not _state(page, "building")
+             and page.locator("#vp3d-error").count() == 0, 120, "the new level without the old message")
+    page.evaluate("window.trame.state.update({level: 'L1'})")
+    wait_for(lambda: _state(page, "pr_ready") and not _state(page, "building")
+             and _state(page, "level_label").startswith("L1"), 120, "L1 again")
+    practice_page.assert_no_errors()
+
+
+def test_every_id_on_the_practice_page_is_unique(practice_page):
+    """Vuetify gives a slider's label its input's id: the practice labels carry their own."""
+    page = practice_page.page
+    _to_practice(page)
+    ids = page.evaluate("[...document.querySelectorAll('[id]')].map(e => e.id)")
+    practice_ids = [i for i in ids if i.startswith("vp3d-pr")]
+    assert len(practice_ids) > 20 and len(set(practice_ids)) == len(practice_ids), \
+        sorted({i for i in practice_ids if practice_ids.count(i) > 1})
+    for slider in page.locator("#vp3d-practice .v-slider").all():
+        input_id = slider.locator("input").get_attribute("id")
+        assert page.locator(f"#{input_id}-label").count() == 1  # its visible label, named apart
+        assert slider.locator(f"[id='{input_id}']").count() == 1
+
+
+def _touch_drag(page, locator, dx_frac: float, dy_frac: float) -> None:
+    """Drag a finger across ``locator`` (Chromium touch events, which the page sees as pointers)."""
+    box = locator.bounding_box()
+    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for i in range(1, 6):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [
+            {"x": x + box["width"] * dx_frac * i / 5, "y": y + box["height"] * dy_frac * i / 5}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def test_a_tablet_practises_by_touch_alone(chromium_browser, vp3d_server):
+    """768 x 1024, touch only: aim by dragging a finger on the AP and lateral images, tap to
+    advance into the body, inject and score; nothing needs a mouse or a keyboard."""
+    record = open_page(chromium_browser, vp3d_server + "?audience=student", size=(768, 1024), touch=True)
+    page = record.page
+    assert page.evaluate("matchMedia('(pointer: coarse)').matches")
+    page.locator("#vp3d-mode-practice").tap()
+    wait_for(lambda: page.locator("img.vp3d-pr-ap").count() == 1 and _state(page, "pr_ready"), 60,
+             "the practice images")
+    # The images to drag on come straight after the 3-D view, before the controls and the guide.
+    tops = {sel: page.locator(sel).bounding_box()["y"]
+            for sel in ("#vp3d-view", "#vp3d-pr-fluoro", "#vp3d-practice", "#vp3d-pr-guide")}
+    assert tops["#vp3d-view"] < tops["#vp3d-pr-fluoro"] < tops["#vp3d-practice"] < tops["#vp3d-pr-guide"], tops
+    medial, caudal = _state(page, "pr_medial_deg"), _state(page, "pr_caudal_deg")
+    ap = page.locator("img.vp3d-pr-ap")
+    ap.scroll_into_view_if_needed()
+    _touch_drag(page, ap, 0.1, 0.0)  # towards the viewer's right: medial for a right needle
+    wait_for(lambda: _state(page, "pr_medial_deg") > medial, 10, "a finger drag on AP to re-aim")
+    assert _state(page, "pr_medial_deg") == pytest.approx(medial + 3.0, abs=0.3)
+    lateral = page.locator("img.vp3d-pr-lateral")
+    _touch_drag(page, lateral, 0.0, -0.1)  # up on lateral: less caudal
+    wait_for(lambda: _state(page, "pr_caudal_deg") < caudal, 10, "a finger drag on lateral to tilt")
+    # Drag back to the plan on the images.
+    _touch_drag(page, ap, -0.1, 0.0)
+    _touch_drag(page, lateral, 0.0, 0.1)
+    wait_for(lambda: abs(_state(page, "pr_medial_deg") - medial) < 0.2
+             and abs(_state(page, "pr_caudal_deg") - caudal) < 0.2, 10, "the aim back on the plan")
+    # Advance by tapping (44 px targets), inject, score, close.
+    advance = page.locator("#vp3d-pr-advance-10")
+    advance.scroll_into_view_if_needed()
+    assert advance.bounding_box()["height"] >= 44
+    target = _state(page, "pr_target_depth_mm")
+    for _ in range(40):
+        now = _state(page, "pr_depth_mm")
+        if now >= target - 1.0:
+            break
+        page.locator("#vp3d-pr-advance-10" if target - now >= 10 else "#vp3d-pr-advance-1").tap()
+        wait_for(lambda: _state(page, "pr_depth_mm") > now, 10, "a tap to advance")
+    wait_for(lambda: "Tip in the vertebral body" in _feedback(page), 10, "the tip in the body")
+    page.locator("#vp3d-pr-inject").tap()
+    wait_for(lambda: _state(page, "pr_cement_ml") == 0.5, 15, "a tap to inject")
+    page.locator("#vp3d-pr-score").tap()
+    card = page.locator("#vp3d-pr-score-card")
+    card.wait_for(timeout=10_000)
+    assert card.locator(".vp3d-score-item").count() == 5
+    page.locator("#vp3d-pr-score-close").tap()
+    wait_for(lambda: card.count() == 0, 10, "the score to close")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")  # no sideways scroll
+    record.assert_no_errors()
+    record.close()

@@ -117,7 +117,7 @@ class VertebroplastyApp(TrameApp):
         self.timeline = timeline
 
         self._init_state()
-        self.practice = PracticePanel(self)
+        self.practice = PracticePanel(self.host, self.scene3d)
         self.quiz = QuizPanel(self.host)
         keep_owned(self.state, OWNED, self._owned_truth, self.show_error,
                    "the app (use the step and play buttons)")
@@ -486,7 +486,7 @@ class VertebroplastyApp(TrameApp):
             if mode != "story":
                 self.state.audio_url = ""  # the story's narration stops
         if mode == "practice":
-            self.practice.enter()
+            self.practice.enter(self.model)
         else:
             self.practice.leave()
         if mode == "quiz":

@@ -1,26 +1,30 @@
 """Student practice on the page: aim and advance a needle under AP/lateral fluoroscopy, inject.
 
-State and handlers only; the widgets are in :func:`vp3d.app.practice_ui.build`. The engine is
+State and handlers only; the widgets are in :mod:`vp3d.app.practice_ui`. The engine is
 :class:`vp3d.practice.run.Practice` (one per session, over the session's shared, read-only
-:class:`vp3d.procedure.model.ProcedureModel`). Every control reaches the server as one trigger with
-its value; the engine checks it and a refused value comes back as a message on the page, with
-the controls put back to what the engine holds.
+:class:`vp3d.procedure.model.ProcedureModel`); the readouts come from
+:func:`vp3d.practice.readout.readout`, the camera and visibility from ``scenes/practice.yaml``
+(:func:`vp3d.practice.guide.practice_guide`). Every control reaches the server as one trigger
+with its value; the engine checks it and a refused value comes back as a message on the page,
+with the controls put back to what the engine holds. A message lasts until the next one, the
+next accepted action, Start over or a new model, whichever comes first.
 """
 
 from __future__ import annotations
 
-import inspect
-import logging
+import functools
 from dataclasses import replace
 from typing import Any
 
-from vp3d.app.boundary import page_message, wrong_values_message
+from vp3d.app.boundary import PanelHost, guarded
 from vp3d.app.fluoro_panel import data_url
 from vp3d.app.story import page_number
-from vp3d.practice.run import PARAPEDICULAR_LEVELS
-from vp3d.anatomy.volume import Label
+from vp3d.needle.path import PARAPEDICULAR_LEVELS
+from vp3d.practice.aim import AIM_RANGES, aim_of
+from vp3d.practice.guide import practice_guide
+from vp3d.practice.imaging import CARM_VIEWS, page_rotation_deg
+from vp3d.practice.readout import readout
 
-logger = logging.getLogger(__name__)
 
 #: Fields of the aim a student sets, their labels, units and slider ranges (the engine
 #: checks the same ranges and says so when a value is outside them).
@@ -34,30 +38,33 @@ ADVANCE_STEPS_MM = (1.0, 2.0, 5.0, 10.0)
 #: Drag on a fluoroscopy image: degrees of re-aim per image width dragged.
 DRAG_DEG_PER_WIDTH = 30.0
 CARM_FIELDS = ("lao_deg", "cranial_deg")
-#: What is shown in 3D while practising: the skin see-through, everything else as it is.
-VISIBLE = {"vertebrae": "shown", "level": "highlighted", "discs": "shown", "nuclei": "hidden",
-           "cord": "shown", "skin": "translucent", "needle": "shown", "cement": "shown",
-           "balloon": "hidden"}
 VIEW_NAMES = {"ap": "AP", "lateral": "Lateral"}
 IMAGE_CHOICES = ("both", "ap", "lateral")
 
 
 class PracticePanel:
-    """Needle and cement practice for one session of :class:`vp3d.app.core.VertebroplastyApp`."""
+    """Needle and cement practice for one session, through a narrow :class:`PanelHost` and the
+    session's 3-D scene (:class:`vp3d.app.scene3d.Scene3D`)."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    def __init__(self, host: PanelHost, scene3d: Any) -> None:
+        self.host = host
+        self.scene3d = scene3d
         self.practice: Any = None
         self._model: Any = None
         self.active = False
         self._init_state()
-        server = app.server
         self._shown: dict[str, dict] = {}
         self._base: tuple | None = None  # (model, its collapsed frame): the scene under the needle
         for name in ("practice_aim", "practice_advance", "practice_side", "practice_route", "practice_drag",
                      "practice_carm", "practice_inject", "practice_reset", "practice_score",
                      "practice_planned", "practice_views", "practice_shoot"):
-            server.trigger(name)(self._guard(getattr(self, name)))
+            host.server.trigger(name)(self._page_call(getattr(self, name)))
+
+    def clear_error(self) -> None:
+        """Drop the page's message (a refusal is about the state it refused in)."""
+        if self.host.state.error_message:
+            with self.host.state:
+                self.host.state.error_message = ""
 
     def close(self) -> None:
         """Drop the practice and its model (session end)."""
@@ -65,7 +72,7 @@ class PracticePanel:
         self._shown.clear()
 
     def _init_state(self) -> None:
-        s = self.app.state
+        s = self.host.state
         s.pr_ready = False
         s.pr_side = "right"
         s.pr_route = "transpedicular"
@@ -88,46 +95,37 @@ class PracticePanel:
         s.pr_score = None
         s.pr_show_planned = False
 
-    def _guard(self, handler):
-        signature = inspect.signature(handler)
+    def _page_call(self, handler):
+        """``handler`` as a page call: refused values become a message and the controls are
+        put back to what the engine holds; an accepted action clears the last refusal."""
 
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            try:
-                signature.bind(*args, **kwargs)
-            except TypeError:
-                self.app.show_error(wrong_values_message(handler.__name__, signature, args, kwargs))
-                return None
-            try:
-                self.app._activity()
-                if self.practice is None:
-                    raise ValueError("practice is not ready yet: open Practice once the model is built")
-                result = handler(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - session boundary
-                logger.info("vp3d practice: %s refused: %s", handler.__name__, exc)
-                self.app.show_error(page_message(exc))
-                try:
-                    self._publish()  # put the controls back to what the engine holds
-                except Exception:  # noqa: BLE001 - the message above is what the page needs
-                    logger.exception("vp3d practice: could not show the practice")
-                return None
+        @functools.wraps(handler)
+        def accepted(*args: Any, **kwargs: Any) -> Any:
+            result = handler(*args, **kwargs)
+            self.clear_error()
             return result
 
-        guarded.__name__ = handler.__name__
-        return guarded
+        return guarded(accepted, self.host.show_error, before=self._ready, recover=self._publish)
+
+    def _ready(self) -> None:
+        self.host.activity()
+        if self.practice is None:
+            raise ValueError("practice is not ready yet: open Practice once the model is built")
 
     # ------------------------------------------------------------------ life cycle
 
     def on_model(self, model: Any) -> None:
         """A new engine model (another level or fracture): start the practice over on it."""
         self._model = model
+        self.clear_error()
         if self.active:
             self._start()
         else:
             self.practice = None  # started afresh on the new model when Practice opens
 
-    def enter(self) -> None:
+    def enter(self, model: Any) -> None:
+        """Practice mode opens on ``model`` (``None`` while it is being built)."""
         self.active = True
-        model = self.app.model
         if model is not None and (self.practice is None or self.practice.model is not model):
             self._model = model
             self._start()
@@ -141,9 +139,9 @@ class PracticePanel:
         side = side or (self.practice.side if self.practice is not None else "right")
         self.practice = Practice(self._model, side=side)
         self._shown = {}
-        with self.app.state:
-            self.app.state.pr_score = None
-            self.app.state.pr_ready = True
+        with self.host.state:
+            self.host.state.pr_score = None
+            self.host.state.pr_ready = True
         self._publish(images=True, camera=True)
 
     # ------------------------------------------------------------------ handlers
@@ -161,7 +159,7 @@ class PracticePanel:
     def practice_drag(self, view: Any, dx: Any, dy: Any) -> None:
         """Aim by dragging on an image: sideways on AP turns the needle medially or laterally,
         up and down on the lateral view tilts it cranially or caudally."""
-        if view not in ("ap", "lateral"):
+        if view not in CARM_VIEWS:
             raise ValueError(f"drag view must be 'ap' or 'lateral', got {str(view)[:40]!r}")
         fx, fy = page_number("drag across", dx), page_number("drag down", dy)
         if abs(fx) > 1.5 or abs(fy) > 1.5:
@@ -198,7 +196,7 @@ class PracticePanel:
             self._publish(images=True)
 
     def practice_carm(self, view: Any, field: Any, value: Any) -> None:
-        if view not in ("ap", "lateral"):
+        if view not in CARM_VIEWS:
             raise ValueError(f"C-arm view must be 'ap' or 'lateral', got {str(view)[:40]!r}")
         if field not in CARM_FIELDS:
             raise ValueError(f"C-arm setting must be one of {', '.join(CARM_FIELDS)}, got {str(field)[:40]!r}")
@@ -217,8 +215,8 @@ class PracticePanel:
         if which not in IMAGE_CHOICES:
             raise ValueError(f"images after each move must be one of {', '.join(IMAGE_CHOICES)}, "
                              f"got {str(which)[:40]!r}")
-        with self.app.state:
-            self.app.state.pr_views = which
+        with self.host.state:
+            self.host.state.pr_views = which
 
     def practice_shoot(self, which: Any) -> None:
         """Take images now: ``"both"``, ``"ap"`` or ``"lateral"``."""
@@ -229,74 +227,70 @@ class PracticePanel:
     def practice_reset(self) -> None:
         self.practice.reset()
         self._shown = {}
-        with self.app.state:
-            self.app.state.pr_score = None
+        with self.host.state:
+            self.host.state.pr_score = None
         self._publish(images=True)
 
     def practice_planned(self, shown: Any) -> None:
         if not isinstance(shown, bool):
             raise ValueError(f"show planned path must be true or false, got {type(shown).__name__}")
-        with self.app.state:
-            self.app.state.pr_show_planned = shown
+        with self.host.state:
+            self.host.state.pr_show_planned = shown
         self._publish()
 
     def practice_score(self) -> None:
         score = self.practice.score()
-        with self.app.state:
-            self.app.state.pr_score = _score_dict(score)
+        with self.host.state:
+            self.host.state.pr_score = _score_dict(score)
 
     # ------------------------------------------------------------------ showing
 
     def _publish(self, *, images: bool = False, camera: bool = False, views: str | None = None) -> None:
         """Put the engine's state on the page (and redraw the 3D view and the images)."""
-        from vp3d.practice import run as engine
         p = self.practice
         if p is None:
             return
-        s = self.app.state
+        s = self.host.state
         report = p.safety()
-        planned = engine.aim_of(p.planned, self._model.broken_spine)
+        planned = aim_of(p.planned, self._model.broken_spine)
         bone = p.bone_entry_depth_mm()
         with s:
             s.pr_side = p.side
             s.pr_route = p.route
-            s.pr_parapedicular_ok = p.level in engine.PARAPEDICULAR_LEVELS
+            s.pr_parapedicular_ok = p.level in PARAPEDICULAR_LEVELS
             for k in AIM_FIELDS:
                 s[f"pr_{k}"] = round(float(getattr(p.aim, k)), 1)
             s.pr_planned = {k: round(float(getattr(planned, k)), 1) for k in AIM_FIELDS}
-            s.pr_ranges = {"medial_deg": list(engine.ANGLE_RANGE_DEG),
-                           "caudal_deg": list(engine.ANGLE_RANGE_DEG),
-                           "entry_lateral_mm": list(engine.ENTRY_LATERAL_RANGE_MM),
-                           "entry_cranial_mm": list(engine.ENTRY_CRANIAL_RANGE_MM)}
+            s.pr_ranges = {k: list(AIM_RANGES[k]) for k in AIM_FIELDS}
             s.pr_depth_mm = round(float(p.depth_mm), 1)
             s.pr_target_depth_mm = round(float(p.trajectory().target_depth_mm), 1)
             s.pr_locked = bool(p.cement_ml > 0 or (bone is not None and p.depth_mm > bone))
             s.pr_entry_locked = bool(p.depth_mm > 0 or p.cement_ml > 0)
-            for view in ("ap", "lateral"):
+            for view in CARM_VIEWS:
                 carm = p.carm(view)
-                s[f"pr_{view}_lao_deg"] = round(float(carm.lao_deg) + (90.0 if view == "lateral" else 0.0), 1)
+                s[f"pr_{view}_lao_deg"] = round(float(page_rotation_deg(view, carm)), 1)
                 s[f"pr_{view}_cranial_deg"] = round(float(carm.cranial_deg), 1)
             s.pr_cement_ml = round(float(p.cement_ml), 1)
             if images:
                 s.pr_images = self._images(views or s.pr_views)
-            s.pr_feedback, s.pr_alert = _feedback(p, report)
+            s.pr_feedback, s.pr_alert = readout(p, report)
             s.pr_shots = int(p.shots)
-        if self.active and self.app._mode == "practice":
+        if self.active and self.host.mode() == "practice":
             self.show(camera=camera)
 
     def _images(self, which: str) -> list[dict]:
         """Take the chosen views now; a view not taken keeps its last image, marked as older."""
         p = self.practice
-        wanted = ("ap", "lateral") if which == "both" or not self._shown else (which,)
+        wanted = CARM_VIEWS if which == "both" or not self._shown else (which,)
         taken = p.images(wanted)
         for view, image in taken.items():
             c = p.carm(view)
-            rotation = c.lao_deg + (90.0 if view == "lateral" else 0.0)
+            rotation = page_rotation_deg(view, c)
             angles = f"{rotation:+.0f}\u00b0 rotation, {c.cranial_deg:+.0f}\u00b0 tilt"
             self._shown[view] = {"view": view, "src": data_url(image), "angles": angles,
                                  "state": self._pose(view)}
         out = []
-        for view in ("ap", "lateral"):
+        for view in CARM_VIEWS:
             entry = self._shown.get(view)
             if entry is None:
                 continue
@@ -327,101 +321,23 @@ class PracticePanel:
 
         if p.depth_mm > 0:
             meshes["needle 1"] = needle_mesh(p.needle())
-        if self.app.state.pr_show_planned:
+        if self.host.state.pr_show_planned:
             meshes["needle 2"] = needle_mesh(Needle(p.planned, p.planned.target_depth_mm))
         cement = p.cement_mesh()
         if cement.n_points:
             meshes["cement"] = cement
-        scene = self.app.scene3d
-        visible = dict(VISIBLE)
-        if p.depth_mm > 0 and not self.app.state.part_labels:
-            visible["level"] = "translucent"  # the needle and the cement inside stay in sight
+        scene = self.scene3d
+        guide = practice_guide()
+        visible = guide.visibility(needle_in=p.depth_mm > 0 and not self.host.state.part_labels)
         scene.apply(replace(frame, meshes=meshes), visible)
-        with self.app.state:
-            self.app.state.legend = scene.legend()
-            self.app.state.part_anchors = scene.label_anchors()
+        with self.host.state:
+            self.host.state.legend = scene.legend()
+            self.host.state.part_anchors = scene.label_anchors()
         if camera:
-            scene.place_camera(practice_camera(p.side))
-        self.app.ctrl.view_update()
+            scene.place_camera(guide.camera(p.side))
+        self.host.ctrl.view_update()
         if camera:
-            self.app.ctrl.view_push_camera()
-
-
-def practice_camera(side: str):
-    """From behind, above and out on the needle's side: the needle's whole path is in view."""
-    from vp3d.storyboard import Camera
-
-    sign = 1.0 if side == "right" else -1.0
-    return Camera(position_mm=(sign * 300.0, -190.0, 150.0), focal_mm=(0.0, -30.0, 0.0), up=(0.0, 0.0, 1.0))
-
-
-#: An alert for each structure the tip must never enter, in plain words.
-_TIP_DANGER = {
-    Label.CANAL: "The tip is in the spinal canal, beside the spinal cord and nerves. Withdraw at once.",
-    Label.LUNG: "The tip is through the pleura into the lung: risk of a collapsed lung (pneumothorax). "
-                "Withdraw.",
-    Label.BLOOD: "The tip is in the aorta, the vena cava or the heart. Withdraw at once.",
-    Label.DISC: "The tip is in the intervertebral disc, past the end plate. Withdraw into the body.",
-    Label.ORGAN: "The tip is in an organ in front of the spine (liver, kidney or bowel). Withdraw.",
-    Label.GAS: "The tip is in the bowel. Withdraw.",
-}
-
-
-def _feedback(p: Any, report: Any) -> tuple[list[dict], str]:
-    """Lines for the readout panel (``{"text", "kind"}``) and the breach alert, if any."""
-    lines = [{"text": f"Depth {p.depth_mm:.0f} mm of {p.trajectory().target_depth_mm:.0f} mm to the target",
-              "kind": "info"}]
-    alert = ""
-    if p.depth_mm <= 0:
-        lines.append({"text": "Needle at the skin: aim, then advance", "kind": "info"})
-    else:
-        lines.append({"text": f"Tip in {p.tip_tissue()}, {report.tip_to_target_mm:.1f} mm from the target",
-                      "kind": "info"})
-        if report.tip_in_body:
-            lines.append({"text": "Tip in the vertebral body", "kind": "good"})
-        if report.wall_clearance_mm != float("inf"):
-            kind = "good" if report.wall_clearance_mm > 1.0 else "warning"
-            if report.breach is None:
-                lines.append({"text": f"Pedicle wall clearance {report.wall_clearance_mm:.1f} mm", "kind": kind})
-    tip_label = getattr(p, "tip_label", None)
-    danger = _TIP_DANGER.get(tip_label()) if tip_label is not None and p.depth_mm > 0 else None
-    anterior = getattr(p, "anterior_breach", None)
-    through_front = anterior is not None and anterior()
-    if danger or through_front:
-        # Every structure the tip is in or through is named: the front wall, then what lies there.
-        parts = [("The tip is through the front wall of the vertebral body: the aorta and the vena "
-                  "cava lie in front of it. Withdraw into the body.") if through_front else "", danger or ""]
-        alert = " ".join(part for part in parts if part)
-    elif report.breach == "lateral" and getattr(p, "route", "") == "parapedicular":
-        lines.append({"text": "Lateral to the pedicle, as planned for the parapedicular route", "kind": "info"})
-    elif report.breach:
-        alert = (f"{report.breach.capitalize()} pedicle wall breached "
-                 f"({-report.wall_clearance_mm:.1f} mm through the cortex)")
-        if report.breach == "medial":
-            alert += ": the spinal canal is next. Withdraw and re-aim."
-        elif report.breach == "lateral" and p.level in PARAPEDICULAR_LEVELS:
-            alert += (": the pleura and the segmental artery lie beside a thoracic pedicle. "
-                      "Withdraw and re-aim, or plan a parapedicular route.")
-        else:
-            alert += ". Withdraw and re-aim."
-    elif report.medial_line_crossed_early:
-        alert = ("On AP the tip is medial to the pedicle's inner edge before, on lateral, it has "
-                 "reached the back of the vertebral body: it may be in the spinal canal.")
-    if p.cement_ml > 0:
-        leaks = [leak for leak in p.leaks() if leak.volume_ml >= 0.01]
-        lines.append({"text": f"Cement {p.cement_ml:.1f} mL", "kind": "info"})
-        veins = p.venous_leaks()
-        for leak in leaks:
-            lines.append({"text": f"Leak ({leak.kind}, Yeom type {leak.yeom_type}): {leak.volume_ml:.2f} mL",
-                          "kind": "warning"})
-        if veins and not alert:
-            types = "/".join(sorted({leak.yeom_type for leak in veins}))
-            alert = (f"Cement is in a vein (Yeom type {types}): stop or pause the injection. Resume only "
-                     "once it has thickened, or reposition the needle.")
-        if not leaks:
-            lines.append({"text": "No cement leak", "kind": "good"})
-    lines.append({"text": f"Fluoroscopy images taken: {p.shots}", "kind": "info"})
-    return lines, alert
+            self.host.ctrl.view_push_camera()
 
 
 def _score_dict(score: Any) -> dict:

@@ -11,6 +11,7 @@ from trame.widgets import html
 from trame.widgets import vuetify3 as v3
 
 from vp3d.app.practice_panel import ADVANCE_STEPS_MM, AIM_FIELDS
+from vp3d.practice.guide import practice_guide
 
 #: Slider ranges shown on the page (the engine accepts these and says so outside them).
 CARM_SLIDERS = {
@@ -19,6 +20,11 @@ CARM_SLIDERS = {
                 "cranial_deg": (-40, 40, "Cranial (+) / caudal (\u2212) tilt")},
 }
 BUSY = "building || !pr_ready"
+
+
+def _slider_label(text: str, slider_id: str) -> None:
+    """A slider's visible label with an id of its own (Vuetify gives its label the input's id)."""
+    html.Div(text, id=f"{slider_id}-label", classes="vp3d-pr-label")
 
 
 def controls() -> None:
@@ -50,12 +56,13 @@ def controls() -> None:
                  v_if="pr_entry_locked", classes="vp3d-hint", id="vp3d-pr-locked",
                  __properties=[("aria_live", "aria-live")], aria_live="polite")
         for name, (label, unit) in AIM_FIELDS.items():
+            slider_id = f"vp3d-pr-{name.replace('_', '-')}"
+            _slider_label(label, slider_id)
             v3.VSlider(
                 v_model=(f"pr_{name}",),
                 min=(f"(pr_ranges.{name} || [0, 1])[0]",),
                 max=(f"(pr_ranges.{name} || [0, 1])[1]",),
                 step=0.1,
-                label=label,
                 name=label,  # Vuetify names the slider's thumb (its accessible name) after it
                 thumb_label=True,
                 density="compact",
@@ -64,7 +71,7 @@ def controls() -> None:
                 end="trigger('practice_aim', ['" + name + "', $event])",
                 keyup=f"utils.get('vp3d').isSliderKey($event) && utils.get('vp3d').later('aim-{name}',"
                       f" () => trigger('practice_aim', ['{name}', pr_{name}]))",
-                id=f"vp3d-pr-{name.replace('_', '-')}",
+                id=slider_id,
                 classes="vp3d-pr-slider",
             )
             html.Div(f"{{{{ Number(pr_{name}).toFixed(1) }}}}{unit} \u00b7 planned "
@@ -90,14 +97,16 @@ def controls() -> None:
         for view, fields in CARM_SLIDERS.items():
             html.Div("AP view" if view == "ap" else "Lateral view", classes="vp3d-pr-sub")
             for name, (low, high, label) in fields.items():
+                slider_id = f"vp3d-pr-carm-{view}-{name.replace('_', '-')}"
+                _slider_label(label, slider_id)
                 v3.VSlider(
-                    v_model=(f"pr_{view}_{name}",), min=low, max=high, step=1, label=label,
+                    v_model=(f"pr_{view}_{name}",), min=low, max=high, step=1,
                     name=f"{'AP' if view == 'ap' else 'Lateral'} view: {label}",
                     thumb_label=True, density="compact", hide_details=True, disabled=(BUSY,),
                     end=f"trigger('practice_carm', ['{view}', '{name}', $event])",
                     keyup=f"utils.get('vp3d').isSliderKey($event) && utils.get('vp3d').later('carm-{view}-{name}',"
                           f" () => trigger('practice_carm', ['{view}', '{name}', pr_{view}_{name}]))",
-                    id=f"vp3d-pr-carm-{view}-{name.replace('_', '-')}", classes="vp3d-pr-slider",
+                    id=slider_id, classes="vp3d-pr-slider",
                 )
         html.Div("Images after each move", classes="vp3d-pr-sub")
         with v3.VBtnToggle(model_value=("pr_views",), mandatory=True, density="compact", divided=True,
@@ -126,45 +135,34 @@ def controls() -> None:
 
 
 def feedback() -> None:
-    """Readouts and the breach alert, over the 3D view."""
+    """Readouts over the 3D view."""
     with html.Div(v_if="mode === 'practice' && pr_feedback.length", classes="vp3d-overlay vp3d-readouts",
                   id="vp3d-pr-feedback", __properties=[("aria_live", "aria-live")], aria_live="polite"):
         html.Div("{{ line.text }}", v_for="line in pr_feedback", key="line.text",
                  classes=("'vp3d-fb-' + line.kind",))
+
+
+def alert() -> None:
+    """The breach alert (placed by the page above its message, never under it)."""
     v3.VAlert(v_if="mode === 'practice' && pr_alert", text=("pr_alert",), type="error",
               prominent=True, density="compact", id="vp3d-pr-alert", icon="mdi-alert-octagon",
-              __properties=[("role", "role")], role="alert",
-              style="position: absolute; z-index: 3; top: 12px; right: 12px; width: min(460px, 62%);")
+              __properties=[("role", "role")], role="alert")
 
 
 def guidance() -> None:
-    """What to do, in the narration column (clinical language, sourced)."""
+    """What to do, in the narration column (clinical language; each note from ``scenes/practice.yaml``)."""
+    guide = practice_guide()
     with html.Section(v_if="mode === 'practice'", classes="vp3d-narration", id="vp3d-pr-guide",
                       __properties=[("aria_label", "aria-label")], aria_label="Practice guide", tabindex="0"):
-        html.H2("Transpedicular needle practice")
+        html.H2(guide.title)
         with html.Ol(classes="vp3d-pr-guide"):
-            html.Li("Aim on the images: drag sideways on the AP view to turn the needle medially or "
-                    "laterally, up or down on the lateral view to tilt it; or use the sliders.")
-            html.Li("Advance in small steps and check both views after each one; the needle is placed "
-                    "under fluoroscopy in two planes, AP and lateral.\u00b9")
-            html.Li("On AP the tip must stay lateral to the inner edge of the pedicle's oval until, "
-                    "on lateral, it has passed the back wall of the vertebral body.\u00b9")
-            html.Li("At thoracic levels you may plan a parapedicular route, beside the pedicle by the "
-                    "rib head, before the needle goes in; otherwise leaving the pedicle laterally is a "
-                    "breach (pleura, segmental artery).\u00b3")
-            html.Li("Stop in the anterior third of the body, then inject in 0.5 mL steps. Stop or pause "
-                    "when cement enters a vein or the disc, or nears the back quarter of the body.\u00b3 "
-                    "About 2 mL restored strength in cadaveric vertebrae; stiffness took 4 mL at "
-                    "thoracic and thoracolumbar levels, 6 mL at lumbar ones.\u00b2")
-            html.Li("Each new image counts, as fluoroscopy time and dose would: through soft tissue, "
-                    "longer steps checked on one view save images; in bone, check both.")
+            for step in guide.steps:
+                html.Li(step.text + guide.marks(step))
         with html.Div(classes="vp3d-sources"):
             html.Strong("Sources")
             with html.Ol():
-                html.Li("Mathis et al., AJNR Am J Neuroradiol 2001;22(2):373-381.")
-                html.Li("Belkoff et al., Spine 2001;26(14):1537-1541.")
-                html.Li("Tsoumakidou et al. (CIRSE guidelines), Cardiovasc Intervent Radiol "
-                        "2017;40(3):331-342.")
+                for source in guide.sources:
+                    html.Li(guide.citation(source))
 
 
 def images() -> None:

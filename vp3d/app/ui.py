@@ -103,6 +103,9 @@ html, body { overflow: hidden; overscroll-behavior-x: none; }
 .vp3d-stepcount { white-space: nowrap; font-size: .9em; opacity: .85; }
 .vp3d-ml { top: 12px; right: 12px; font-size: 1.8em; font-weight: 700; font-variant-numeric: tabular-nums; }
 .vp3d-readouts { bottom: 12px; right: 12px; font-size: .85rem; max-width: 60%; }
+.vp3d-messages { position: absolute; z-index: 3; top: 12px; right: 12px; width: min(520px, 62%);
+  display: flex; flex-direction: column; gap: 8px; pointer-events: none; }
+.vp3d-messages > * { pointer-events: auto; }
 .vp3d-legend { bottom: 12px; left: 12px; font-size: .8rem; }
 .vp3d-swatch { display: inline-block; width: 12px; height: 12px; border-radius: 3px; margin-right: 8px; }
 .vp3d-level { top: 12px; left: 12px; font-size: 1em; }
@@ -114,8 +117,8 @@ html, body { overflow: hidden; overscroll-behavior-x: none; }
 .vp3d-main.mode-practice { grid-template-columns: 300px minmax(0, 1fr) minmax(380px, 38vw); }
 .vp3d-practice { overflow-y: auto; padding: 8px 12px; border-right: 1px solid rgba(128,128,128,.25); }
 .vp3d-practice-h { font-size: 1em; font-weight: 600; margin: 10px 0 4px 0; }
-.vp3d-practice .v-slider { margin: 6px 0 0 0; }
-.vp3d-practice .v-slider .v-label { font-size: .8em; white-space: normal; min-width: 6.5em; max-width: 6.5em; }
+.vp3d-practice .v-slider { margin: 0; }
+.vp3d-pr-label { font-size: .8em; margin-top: 6px; }
 .vp3d-pr-value { font-size: .78em; opacity: .8; text-align: right; font-variant-numeric: tabular-nums; }
 .vp3d-pr-sub { font-size: .85em; opacity: .85; margin-top: 4px; }
 .vp3d-pr-row { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
@@ -200,6 +203,14 @@ html, body { overflow: hidden; overscroll-behavior-x: none; }
   .vp3d-controls { overflow-x: clip; }
   #vp3d-modes { width: 100%; }
   #vp3d-modes .v-btn { flex: 1 1 0; min-width: 0; padding: 0 6px; }
+  /* Practice by touch: the images to drag on sit under the 3-D view, then the controls, then
+     the guide; alerts and messages stay in sight at the top of the screen while scrolling. */
+  .mode-practice .vp3d-side { display: contents; }
+  .mode-practice #vp3d-pr-fluoro { order: 2; }
+  .mode-practice .vp3d-practice { order: 3; }
+  .mode-practice #vp3d-pr-guide { order: 4; border-top: 1px solid rgba(128,128,128,.25); }
+  .vp3d-messages { position: fixed; top: 8px; left: 8px; right: 8px; width: auto; z-index: 20; }
+  .vp3d-pr-row .v-btn { min-height: 44px; }
 }
 """
 
@@ -349,12 +360,14 @@ def _view(ctrl, app) -> None:
                       __properties=_aria(aria_live="polite"), aria_live="polite"):
             html.Div("{{ build_message }}\u2026", classes="mb-2")
             v3.VProgressLinear(model_value=("build_progress",), color="primary", height=8, rounded=True)
-        v3.VAlert(
-            v_if="error_message && mode !== 'quiz'", text=("error_message",), type="error", closable=True,
-            density="compact", id="vp3d-error", click_close="error_message = ''",
-            style="position: absolute; z-index: 3; top: 56px; left: 50%; transform: translateX(-50%);"
-                  " width: min(640px, 90%);",
-        )
+        with html.Div(classes="vp3d-messages", id="vp3d-messages"):
+            # One column: the practice's breach alert first, then the last refusal under it,
+            # so neither covers the other.
+            practice_ui.alert()
+            v3.VAlert(
+                v_if="error_message && mode !== 'quiz'", text=("error_message",), type="error", closable=True,
+                density="compact", id="vp3d-error", click_close="error_message = ''",
+            )
         with v3.VAlert(
             v_if="notices.length", type="warning", closable=True, density="compact",
             id="vp3d-notice", click_close="notices = []",
