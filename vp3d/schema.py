@@ -185,6 +185,8 @@ def _explain(model: type[BaseModel], err: dict) -> tuple[tuple, str]:
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         return loc, (f"unknown key {shown(loc[-1])}" + (f"; did you mean {close[0]!r}?" if close else "")
                      + (f" (known: {', '.join(known)})" if known else ""))
+    if kind == "literal_error":
+        return loc, f"must be {ctx.get('expected')}, got {kind_of(value)}"
     if kind in _NUMBER_TYPES:
         return loc, f"must be a finite number, got {kind_of(value)}"
     if kind in _TYPE_WORDS:

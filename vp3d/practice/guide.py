@@ -1,7 +1,8 @@
 """The practice's guide, camera and visibility, read from ``scenes/practice.yaml`` (data, not code).
 
-``load_guide(path=None) -> PracticeGuide`` reads the file strictly, as the storyboard reads a
-scene: an unknown key, a missing one or a bad value raises :class:`GuideError`, whose one-line
+``load_guide(path=None) -> PracticeGuide`` reads the file with the project's one strict reader
+(:mod:`vp3d.schema`, pydantic models): an unknown key, a missing one or a bad value raises
+:class:`GuideError`, whose one-line
 message names the file and the field (``scenes/practice.yaml: steps[2].sources[0]: unknown
 source 'Mathis 2001' ...``). Camera and visibility use the storyboard's parts, modes and camera.
 """
@@ -12,15 +13,17 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from vp3d.schema import FieldProblem, StrictModel, Text, parse, read_yaml
 from vp3d.storyboard.loader import SCENES_DIR
-from vp3d.storyboard.loader import _read_yaml as read_yaml
-from vp3d.storyboard.model import PART_GROUPS, Camera
-from vp3d.storyboard.sources import REFERENCES, SOURCES, is_known_source
+from vp3d.storyboard.model import Camera
+from vp3d.storyboard.scene_schema import SourceName, Vec3, Visible
+from vp3d.storyboard.sources import REFERENCES, SOURCES
 
 GUIDE_PATH = SCENES_DIR / "practice.yaml"
-GUIDE_KEYS = ("practice", "title", "camera", "visible", "visible_needle_in", "steps")
-CAMERA_KEYS = ("position_mm", "focal_mm", "up")
-STEP_KEYS = ("text", "sources")
 _SUPERSCRIPT = str.maketrans("0123456789,", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u02d2")
 
 
@@ -80,88 +83,42 @@ class PracticeGuide:
         return {**self.visible, **self.visible_needle_in} if needle_in else dict(self.visible)
 
 
-def _fail(shown: str, field: str | None, message: str):
-    raise GuideError(shown, None, field, message)
+class _CameraSpec(StrictModel):
+    position_mm: Vec3
+    focal_mm: Vec3
+    up: Vec3 = (0.0, 0.0, 1.0)
+
+    @model_validator(mode="after")
+    def _a_view(self):
+        if self.position_mm == self.focal_mm:
+            raise FieldProblem("position_mm", "the camera position must differ from the focal point")
+        if not any(self.up):
+            raise FieldProblem("up", "the view-up vector must not be zero")
+        return self
 
 
-def _mapping(shown: str, field: str | None, value, allowed, required=()) -> dict:
-    if not isinstance(value, dict):
-        _fail(shown, field, f"must be a mapping with keys {', '.join(allowed)}, got {type(value).__name__}")
-    for k in value:
-        if k not in allowed:
-            _fail(shown, f"{field}.{k}" if field else str(k), f"unknown key {k!r} (known: {', '.join(allowed)})")
-    for k in required:
-        if k not in value:
-            _fail(shown, f"{field}.{k}" if field else k, f"missing required key {k!r}")
-    return value
+class _StepSpec(StrictModel):
+    text: Text
+    sources: list[SourceName] = []
 
 
-def _text(shown: str, field: str, value) -> str:
-    if not isinstance(value, str) or not value.strip():
-        _fail(shown, field, f"must be non-empty text, got {value!r:.60}")
-    return " ".join(value.split())
-
-
-def _vec3(shown: str, field: str, value) -> tuple[float, float, float]:
-    ok = (isinstance(value, list) and len(value) == 3
-          and all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e4 for v in value))
-    if not ok:
-        _fail(shown, field, f"must be 3 numbers [x, y, z] (mm, patient axes), got {value!r:.60}")
-    return tuple(float(v) for v in value)
-
-
-def _camera(shown: str, value) -> Camera:
-    _mapping(shown, "camera", value, CAMERA_KEYS, required=("position_mm", "focal_mm"))
-    position = _vec3(shown, "camera.position_mm", value["position_mm"])
-    focal = _vec3(shown, "camera.focal_mm", value["focal_mm"])
-    up = _vec3(shown, "camera.up", value["up"]) if "up" in value else (0.0, 0.0, 1.0)
-    if position == focal:
-        _fail(shown, "camera.position_mm", "the camera position must differ from the focal point")
-    if not any(up):
-        _fail(shown, "camera.up", "the view-up vector must not be zero")
-    return Camera(None, position, focal, up)
-
-
-def _visible(shown: str, field: str, value) -> dict:
-    if not isinstance(value, dict) or not value:
-        _fail(shown, field, f"must be a mapping of part -> mode, got {value!r:.60}")
-    for part, mode in value.items():
-        if part not in PART_GROUPS:
-            _fail(shown, f"{field}.{part}", f"unknown part name {part!r} (known: {', '.join(PART_GROUPS)})")
-        if mode not in PART_GROUPS[part]:
-            _fail(shown, f"{field}.{part}",
-                  f"unknown mode {mode!r} for {part!r} (known: {', '.join(PART_GROUPS[part])})")
-    return dict(value)
-
-
-def _step(shown: str, field: str, value) -> GuideStep:
-    _mapping(shown, field, value, STEP_KEYS, required=("text",))
-    sources = value.get("sources", [])
-    if not isinstance(sources, list):
-        _fail(shown, f"{field}.sources", f"must be a list of references, got {sources!r:.60}")
-    for i, name in enumerate(sources):
-        if not isinstance(name, str) or not is_known_source(name):
-            _fail(shown, f"{field}.sources[{i}]", f"unknown source {name!r:.60} (a key of "
-                  "vp3d.storyboard.sources.REFERENCES or a source document's file name)")
-    return GuideStep(_text(shown, f"{field}.text", value["text"]), tuple(sources))
+class _GuideSpec(StrictModel):
+    practice: Literal["needle"]
+    title: Text
+    camera: _CameraSpec
+    visible: Annotated[Visible, Field(min_length=1)]
+    visible_needle_in: Visible = {}
+    steps: Annotated[list[_StepSpec], Field(min_length=1)]
 
 
 def load_guide(path=None) -> PracticeGuide:
     """Load and check ``scenes/practice.yaml`` (or ``path``); raises :class:`GuideError`."""
     path = Path(path) if path is not None else GUIDE_PATH
     shown = f"scenes/{path.name}" if path.parent == SCENES_DIR else str(path)
-    doc = read_yaml(path, shown, GuideError)
-    _mapping(shown, None, doc, GUIDE_KEYS, required=GUIDE_KEYS[:-2] + ("steps",))
-    if doc["practice"] != "needle":
-        _fail(shown, "practice", f"must be 'needle' (the one practice there is), got {doc['practice']!r:.60}")
-    steps = doc["steps"]
-    if not isinstance(steps, list) or not steps:
-        _fail(shown, "steps", "must be a non-empty list of {text, sources}")
-    visible = _visible(shown, "visible", doc["visible"])
-    needle_in = _visible(shown, "visible_needle_in", doc["visible_needle_in"]) if "visible_needle_in" in doc else {}
-    return PracticeGuide(_text(shown, "title", doc["title"]),
-                         tuple(_step(shown, f"steps[{i}]", s) for i, s in enumerate(steps)),
-                         _camera(shown, doc["camera"]), visible, needle_in)
+    spec = parse(_GuideSpec, read_yaml(path, shown, GuideError), error=GuideError, file=shown)
+    camera = Camera(None, tuple(spec.camera.position_mm), tuple(spec.camera.focal_mm), tuple(spec.camera.up))
+    return PracticeGuide(spec.title, tuple(GuideStep(st.text, tuple(st.sources)) for st in spec.steps),
+                         camera, dict(spec.visible), dict(spec.visible_needle_in))
 
 
 @functools.lru_cache(maxsize=1)
