@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vp3d.practice.run import Practice  # noqa: E402
-from vp3d.procedure.model import Choices, ProcedureModel  # noqa: E402
+from vp3d.procedure.case import Choices, ProcedureModel  # noqa: E402
 
 STEP_TARGET_MS = 300.0  # a step change seen in the page (DESIGN.md budgets)
 NEW_ANGLE_TARGET_MS = 150.0  # a new fluoroscopy angle (DESIGN.md, there for 512 x 512)

@@ -1,6 +1,6 @@
 """Every clinician choice plans a safe needle to a tip in trabecular bone of the broken body.
 
-:class:`vp3d.procedure.model.ProcedureModel` injects cement from the planned targets of both needles;
+:class:`vp3d.procedure.case.ProcedureModel` injects cement from the planned targets of both needles;
 a tip outside trabecular bone (or cleft) makes the cement simulation refuse. Building a model
 per choice is too slow for all 13 levels x 3 grades x 3 kinds, so the plan is checked on the
 fractured X-ray spine the model uses (the level and its neighbours), with the rule the density
@@ -23,7 +23,7 @@ from vp3d.pathology.fracture import Fracture, fracture_spine
 from vp3d.pathology.kyphoplasty import MAX_BALLOON_ML, RESTORED_FRACTION, Balloon, with_cavity
 from vp3d.needle.path import Needle, assess, plan_trajectory
 from vp3d.levels import PROCEDURE_LEVELS
-from vp3d.procedure.model import XRAY_SPACING_MM, Choices, ProcedureModel
+from vp3d.procedure.case import XRAY_SPACING_MM, Choices, ProcedureModel
 from vp3d.anatomy.volume import Label
 
 SIDES = ("right", "left")
@@ -124,7 +124,7 @@ def test_small_crushed_body_simulates_what_it_holds():
     """T6 crushed to grade 3 holds less than the 8 mL simulated elsewhere: the model simulates
     what it holds, and the storyboard's 3 mL fill still works."""
     from vp3d.cement import CapacityError, simulate_injection
-    from vp3d.procedure.model import SIMULATED_ML, Choices, ProcedureModel
+    from vp3d.procedure.case import SIMULATED_ML, Choices, ProcedureModel
 
     model = ProcedureModel(Choices("T6", 3, "crush"), rows=32)
     assert 3.0 < model.simulated_ml < SIMULATED_ML

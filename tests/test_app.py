@@ -22,7 +22,7 @@ _MODELS: dict = {}
 
 def cached_factory(choices, progress=None):
     """The real engine model, built once per choice for the whole module."""
-    from vp3d.procedure.model import ProcedureModel
+    from vp3d.procedure.case import ProcedureModel
 
     key = (choices.level, choices.grade, choices.kind, choices.procedure)
     if key not in _MODELS:

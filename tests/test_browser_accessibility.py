@@ -118,7 +118,7 @@ def test_kiosk_reads_from_two_metres(chromium_browser, kiosk_server):
 
 def test_quiz_after_answers_has_no_serious_violations(chromium_browser, vp3d_server):
     """After a right and a wrong answer: feedback, explanation and sources shown."""
-    from vp3d.quiz.model import load_quiz
+    from vp3d.quiz.questions import load_quiz
 
     quiz = load_quiz()
     first, second = quiz.questions[0], quiz.questions[1]

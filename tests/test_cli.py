@@ -66,7 +66,7 @@ def test_one_level_range_for_the_procedure_on_every_surface(capsys):
     the anatomy commands take every modelled level."""
     from vp3d.app.story import check_choice
     from vp3d.checks import ChoiceError
-    from vp3d.procedure.model import Choices
+    from vp3d.procedure.case import Choices
 
     reason = "the upper thoracic pedicles are too small for the needles"
     for args in (("serve", "--level", "T2"), ("radiographs", "--level", "t4", "--out", "x.png")):

@@ -49,7 +49,7 @@ def _env(site: Path, home: Path) -> dict:
 
 
 def test_the_installed_package_reads_its_own_story_and_quiz(installed, tmp_path):
-    code = ("import vp3d, vp3d.storyboard as s, vp3d.quiz.model as q, vp3d.meshing.cache as m\n"
+    code = ("import vp3d, vp3d.storyboard as s, vp3d.quiz.questions as q, vp3d.meshing.cache as m\n"
             "print(vp3d.__file__); print(s.SCENES_DIR); print(m.DEFAULT_MESH_DIR)\n"
             "s.load_named_scene('vertebroplasty'); print(len(q.load_quiz().questions))\n")
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=_env(installed, tmp_path),

@@ -11,7 +11,7 @@ from vp3d.practice.aim import planned_aim, trajectory_for
 from vp3d.practice.record import LEAK_VISIBLE_ML
 from vp3d.practice.run import MAX_CEMENT_ML, Practice
 from vp3d.practice.score import SHOTS_GOOD, VERDICTS
-from vp3d.procedure.model import Choices, ProcedureModel
+from vp3d.procedure.case import Choices, ProcedureModel
 
 ITEMS = ("pedicle breach", "tip position", "fluoroscopy shots", "cement volume", "cement leaks")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from vp3d.practice.guide import GUIDE_PATH, GuideError, load_guide, practice_guide
-from vp3d.storyboard.model import PART_GROUPS
+from vp3d.storyboard.scene import PART_GROUPS
 
 
 def test_the_packaged_guide_loads_with_its_references():

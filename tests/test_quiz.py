@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from vp3d.quiz.model import (
+from vp3d.quiz.questions import (
     FINDINGS,
     MIN_QUESTIONS,
     AnswerError,

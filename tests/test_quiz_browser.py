@@ -14,7 +14,7 @@ import pytest
 
 from tests.test_browser import PageRecord, _is_known_paraview_405, wait_for
 from vp3d.app.quiz_panel import source_citation
-from vp3d.quiz.model import load_quiz
+from vp3d.quiz.questions import load_quiz
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 
-from vp3d.quiz.model import ImageSpec, NeedleSpec, load_quiz
+from vp3d.quiz.questions import ImageSpec, NeedleSpec, load_quiz
 from vp3d.quiz.images import ScenarioImages, check_spec, describe_view, render_view, scene_key
 
 ROWS = 64  # small and coarse: the whole file runs in a few seconds
@@ -85,8 +85,8 @@ def test_scenarios_of_one_level_share_the_volume():
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("ap", "must be a vp3d.quiz.model.ImageSpec"),
-    (None, "must be a vp3d.quiz.model.ImageSpec"),
+    ("ap", "must be a vp3d.quiz.questions.ImageSpec"),
+    (None, "must be a vp3d.quiz.questions.ImageSpec"),
     (dataclasses.replace(PLANNED, views=("oblique",)), "views"),
     (dataclasses.replace(PLANNED, views=()), "views"),
     (dataclasses.replace(PLANNED, views=("ap", "ap")), "views"),

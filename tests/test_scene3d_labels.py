@@ -14,7 +14,7 @@ from vp3d.app.scene3d import LOOKS, PART_COLOR_ARRAY, PART_COLORS, Scene3D, rgb
 from vp3d.pathology.fracture import Fracture, collapse_motion, deform_patient_points
 from vp3d.meshing.cache import TRIANGLES, ScenePart
 from vp3d.geometry.contour import decimate
-from vp3d.procedure.model import SceneFrame
+from vp3d.procedure.case import SceneFrame
 
 LEVEL = "L1"
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vp3d.geometry.contour import is_closed_manifold
-from vp3d.procedure.model import Choices, ProcedureModel
+from vp3d.procedure.case import Choices, ProcedureModel
 
 
 @pytest.fixture(scope="module")

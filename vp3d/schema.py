@@ -7,7 +7,7 @@ own validators do the checks only the project knows (a known source, a parameter
 raise ``ValueError``, or :class:`FieldProblem` to point at a key below the validated field.
 
 The error raised is the caller's: any class built as ``error(file, item, field, message)``
-(:class:`vp3d.storyboard.SceneError`, :class:`vp3d.quiz.model.QuizError`).
+(:class:`vp3d.storyboard.SceneError`, :class:`vp3d.quiz.questions.QuizError`).
 
 Engine code: pydantic and YAML only.
 """

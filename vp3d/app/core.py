@@ -1,7 +1,7 @@
 """State and controller of the vp3d story page (layout in :mod:`vp3d.app.ui`).
 
 One :class:`VertebroplastyApp` owns one trame server's state and wires its parts: the
-clinician's choices and the engine model built for them (:class:`vp3d.procedure.model.ProcedureModel`,
+clinician's choices and the engine model built for them (:class:`vp3d.procedure.case.ProcedureModel`,
 built in a worker thread with progress shown, here), the story on the page
 (:class:`vp3d.app.story_player.StoryPlayer`: timeline, 3D scene, fluoroscopy, narration), the
 practice (:mod:`vp3d.app.practice_panel`) and the quiz (:mod:`vp3d.app.quiz_panel`), each given a
@@ -48,7 +48,7 @@ OWNED = ("step_index", "step_count", "playing")
 
 
 def _default_model_factory(choices, progress=None):
-    from vp3d.procedure.model import ProcedureModel
+    from vp3d.procedure.case import ProcedureModel
 
     return ProcedureModel(choices, progress=progress, rows=FLUORO_ROWS)
 
@@ -221,7 +221,7 @@ class VertebroplastyApp(TrameApp):
 
     @staticmethod
     def _choices(choice: ViewChoice):
-        from vp3d.procedure.model import Choices
+        from vp3d.procedure.case import Choices
 
         return Choices(choice.level, choice.grade, choice.kind, choice.procedure)
 

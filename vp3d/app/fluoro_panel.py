@@ -1,6 +1,6 @@
 """Fluoroscopy images for the page: engine images as small JPEG data URLs, cached per state.
 
-The engine's :meth:`vp3d.procedure.model.ProcedureModel.fluoroscopy` answers a storyboard state in
+The engine's :meth:`vp3d.procedure.case.ProcedureModel.fluoroscopy` answers a storyboard state in
 milliseconds; the page gets each view as a ``data:image/jpeg`` URL of a few kilobytes, so it
 updates live as the needle moves and the cement flows without any extra HTTP route.
 """

@@ -2,7 +2,7 @@
 
 State and handlers only; the widgets are in :mod:`vp3d.app.practice_ui`. The engine is
 :class:`vp3d.practice.run.Practice` (one per session, over the session's shared, read-only
-:class:`vp3d.procedure.model.ProcedureModel`); the readouts come from
+:class:`vp3d.procedure.case.ProcedureModel`); the readouts come from
 :func:`vp3d.practice.readout.readout`, the camera and visibility from ``scenes/practice.yaml``
 (:func:`vp3d.practice.guide.practice_guide`). Every control reaches the server as one trigger
 with its value; the engine checks it and a refused value comes back as a message on the page,
@@ -22,7 +22,7 @@ from vp3d.app.story import page_number
 from vp3d.needle.path import PARAPEDICULAR_LEVELS
 from vp3d.practice.aim import AIM_RANGES, aim_of
 from vp3d.practice.guide import practice_guide
-from vp3d.practice.imaging import CARM_VIEWS, page_rotation_deg
+from vp3d.practice.carm_views import CARM_VIEWS, page_rotation_deg
 from vp3d.practice.readout import readout
 
 
@@ -317,7 +317,7 @@ class PracticePanel:
         frame = self._base[1]
         meshes = dict(frame.meshes)
         from vp3d.needle.path import Needle
-        from vp3d.procedure.model import needle_mesh
+        from vp3d.procedure.case import needle_mesh
 
         if p.depth_mm > 0:
             meshes["needle 1"] = needle_mesh(p.needle())

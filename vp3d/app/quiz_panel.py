@@ -1,4 +1,4 @@
-"""The student quiz page: questions from :mod:`vp3d.quiz.model`, answers graded on the server.
+"""The student quiz page: questions from :mod:`vp3d.quiz.questions`, answers graded on the server.
 
 One card per question, all on one scrolling page. A question is a native radio group
 (``fieldset``/``legend``, arrow keys move between the choices) with a "Check answer" button;
@@ -183,7 +183,7 @@ class QuizPanel:
     # ------------------------------------------------------------------ state
 
     def _load(self) -> None:
-        from vp3d.quiz.model import load_quiz
+        from vp3d.quiz.questions import load_quiz
 
         try:
             self.quiz = load_quiz()
@@ -218,7 +218,7 @@ class QuizPanel:
 
     def _truth(self) -> dict[str, Any]:
         """The score keys as the server holds them (what the page must show)."""
-        from vp3d.quiz.model import grade
+        from vp3d.quiz.questions import grade
 
         if self.quiz is None:
             return {"qz_results": {}, "qz_correct": 0, "qz_answered": 0, "qz_total": 0}
@@ -248,7 +248,7 @@ class QuizPanel:
 
     def quiz_answer(self, question_id: Any, choice: Any) -> None:
         """Grade one question's choice (an index into its choices) and show the result."""
-        from vp3d.quiz.model import grade
+        from vp3d.quiz.questions import grade
 
         if self.quiz is None:
             raise ValueError(self._problem)
@@ -277,7 +277,7 @@ class QuizPanel:
     def quiz_restore(self, saved: Any) -> None:
         """Answers this browser tab checked before a reload (kept in its session storage),
         graded again here; ids the quiz no longer has, or choices it refuses, are named."""
-        from vp3d.quiz.model import grade
+        from vp3d.quiz.questions import grade
 
         if self.quiz is None:
             raise ValueError(self._problem)

@@ -227,7 +227,7 @@ class Scene3D:
 
     # -------------------------------------------------------------- a frame
     def apply(self, frame: Any, visible: Mapping[str, str], *, section: bool = False) -> None:
-        """Show ``frame`` (a :class:`vp3d.procedure.model.SceneFrame`) with the step's ``visible`` modes."""
+        """Show ``frame`` (a :class:`vp3d.procedure.case.SceneFrame`) with the step's ``visible`` modes."""
         for name, mesh in frame.meshes.items():
             if mesh is None or mesh.n_points == 0:
                 continue  # nothing to draw yet (a first drop of cement): the actor stays hidden

@@ -2,7 +2,7 @@
 
 Conventions: the patient/table frame of :mod:`vp3d.fluoro.carm` (RAS, mm); an aim is what a
 C-arm shows, the skin entry relative to the treated level's centre and two projected angles.
-Pure functions of a spine (or a :class:`vp3d.procedure.model.ProcedureModel`) and an aim.
+Pure functions of a spine (or a :class:`vp3d.procedure.case.ProcedureModel`) and an aim.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def planned_trajectory(model_or_spine, level: str, side: str, bipedicular: bool)
 def planned_aim(model_or_spine, level: str, side: str = "right", *, bipedicular: bool = True) -> NeedleAim:
     """The aim matching :func:`vp3d.needle.plan_trajectory`, so keeping it follows the plan.
 
-    ``model_or_spine`` is a :class:`vp3d.procedure.model.ProcedureModel` (its fractured X-ray spine and
+    ``model_or_spine`` is a :class:`vp3d.procedure.case.ProcedureModel` (its fractured X-ray spine and
     planned needles are used) or a spine.
     """
     level, side = check_level(level), check_side(side)

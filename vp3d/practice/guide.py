@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 
 from vp3d.schema import FieldProblem, StrictModel, Text, parse, read_yaml
 from vp3d.storyboard.loader import SCENES_DIR
-from vp3d.storyboard.model import Camera
+from vp3d.storyboard.scene import Camera
 from vp3d.storyboard.scene_schema import SourceName, Vec3, Visible
 from vp3d.storyboard.sources import REFERENCES, SOURCES
 

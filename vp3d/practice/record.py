@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 #: Smallest leak the readout reports and the score counts (mL): a trace the simulated images
 #: show (teaching target).
 LEAK_VISIBLE_ML = 0.01
+#: Cement goes in in whole steps of this (mL): the practice's injections, and the score's
+#: "one step more after a leak is still stopping".
+CEMENT_STEP_ML = 0.5
 #: Leak kinds that run in a vein: the basivertebral vein (Yeom type B, draining into the
 #: anterior epidural venous plexus in the canal) and the segmental veins (type S, towards the
 #: vena cava and the lungs). Any visible amount means stop or pause (CIRSE 2017).

@@ -1,10 +1,10 @@
 """One student's run: the needle's depth and the cement, the rules, and the record of what happened.
 
-A :class:`Practice` is one student's attempt at one :class:`vp3d.procedure.model.ProcedureModel`:
+A :class:`Practice` is one student's attempt at one :class:`vp3d.procedure.case.ProcedureModel`:
 the model (shared by every browser session of that choice) is only read; all practice state
 lives here. The student aims a single transpedicular needle (:mod:`vp3d.practice.aim`),
 advances it in small steps, takes AP and lateral fluoroscopy shots (each new image counts),
-turns the C-arm (:mod:`vp3d.practice.imaging`), injects cement in 0.5 mL steps once the tip is in
+turns the C-arm (:mod:`vp3d.practice.carm_views`), injects cement in 0.5 mL steps once the tip is in
 the vertebral body, and is scored on :meth:`Practice.record` by :func:`vp3d.practice.score.score_run`.
 
 ``Practice(model, side="right", *, bipedicular=True)``
@@ -50,8 +50,8 @@ from vp3d.fluoro import CArm
 from vp3d.needle.path import (NEEDLE_LENGTH_MM, PARAPEDICULAR_LEVELS, Needle, SafetyReport, Trajectory, assess,
                               plan_parapedicular)
 from vp3d.practice.aim import AIM_FIELDS, NeedleAim, aim_of, first_inside, planned_trajectory, trajectory_for
-from vp3d.practice.imaging import CARM_VIEWS, check_view, turned
-from vp3d.practice.record import LEAK_VISIBLE_ML, VENOUS_LEAK_KINDS, LeakSeen, RunRecord, TipRecord
+from vp3d.practice.carm_views import CARM_VIEWS, check_view, turned
+from vp3d.practice.record import CEMENT_STEP_ML, LEAK_VISIBLE_ML, VENOUS_LEAK_KINDS, LeakSeen, RunRecord, TipRecord
 from vp3d.practice.score import PracticeScore, score_run
 from vp3d.practice.shared import shared_for
 from vp3d.practice.tip import body_depth_fraction, front_wall_depth_mm, label_at, tip_place, tissue_words
@@ -61,8 +61,7 @@ from vp3d.practice.values import check_side, number_in
 STEP_RANGE_MM = (0.5, 10.0)
 #: Deepest the tip may go past the skin entry (the needle's length less a hand-hold), mm.
 MAX_DEPTH_MM = NEEDLE_LENGTH_MM - 10.0
-#: Cement per :meth:`Practice.inject` call: whole multiples of this, up to the maximum (mL).
-CEMENT_STEP_ML = 0.5
+#: Cement per :meth:`Practice.inject` call: whole multiples of CEMENT_STEP_ML, up to this (mL).
 MAX_CEMENT_PER_CALL_ML = 2.0
 #: Most cement one practice simulates and accepts (mL); single-level fills rarely exceed it.
 MAX_CEMENT_ML = 8.0
@@ -73,11 +72,11 @@ _AIM_CACHE = 64
 
 
 class Practice:
-    """One student's needle and cement on a shared :class:`vp3d.procedure.model.ProcedureModel`.
+    """One student's needle and cement on a shared :class:`vp3d.procedure.case.ProcedureModel`.
 
     Parameters
     ----------
-    model : vp3d.procedure.model.ProcedureModel
+    model : vp3d.procedure.case.ProcedureModel
         Read only: its fractured X-ray spine and volume, planned needles and default views.
     side : str
         ``"right"`` or ``"left"`` pedicle to start with.
@@ -311,7 +310,7 @@ class Practice:
         return self._carms[check_view(view)]
 
     def rotate(self, view: str, lao_deg: float | None = None, cranial_deg: float | None = None) -> CArm:
-        """Turn the C-arm of ``view`` (see :func:`vp3d.practice.imaging.turned`); returns it."""
+        """Turn the C-arm of ``view`` (see :func:`vp3d.practice.carm_views.turned`); returns it."""
         view = check_view(view)
         self._carms[view] = turned(view, self._carms[view], lao_deg, cranial_deg)
         return self._carms[view]

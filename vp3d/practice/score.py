@@ -19,11 +19,9 @@ from vp3d.cement.targets import STRENGTH_ML as CEMENT_STRENGTH_ML
 from vp3d.cement.targets import cement_targets
 from vp3d.geometry.sdf import BAND_MM
 from vp3d.needle.path import PARAPEDICULAR_LEVELS
-from vp3d.practice.record import CANAL_LEAK_KINDS, VENOUS_LEAK_KINDS, RunRecord
+from vp3d.practice.record import CANAL_LEAK_KINDS, CEMENT_STEP_ML, VENOUS_LEAK_KINDS, RunRecord
 
 VERDICTS = ("good", "acceptable", "needs work")
-#: Cement goes in in whole steps of this (mL): one step more after a leak is still stopping.
-CEMENT_STEP_ML = 0.5
 
 _SIR = ("McGraw JK et al., Society of Interventional Radiology quality improvement guidelines for "
         "percutaneous vertebroplasty, J Vasc Interv Radiol 2003;14(7):827-831")

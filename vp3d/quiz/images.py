@@ -1,9 +1,9 @@
 """Fluoroscopy images of the quiz's scenarios, rendered with the engine and kept in-process.
 
-A scenario question (:class:`vp3d.quiz.model.ImageSpec`) names a view or two, a needle re-aimed from
+A scenario question (:class:`vp3d.quiz.questions.ImageSpec`) names a view or two, a needle re-aimed from
 its planned path and advanced to a fraction of its planned depth, a fractured level and a
 cement fill. :func:`render_view` draws one view exactly as the app draws the story's images
-(:class:`vp3d.procedure.model.ProcedureModel`): the level and its neighbours, an osteoporotic density
+(:class:`vp3d.procedure.case.ProcedureModel`): the level and its neighbours, an osteoporotic density
 volume at 0.75 mm, the needle on ``steer(plan_trajectory(level, side), medial_deg, caudal_deg)``
 and a C-arm centred on the level's body.
 
@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from vp3d.anatomy.morphometry import LEVELS
-from vp3d.quiz.model import GRADES, KINDS, MAX_STEER_DEG, SIDES, ImageSpec
-from vp3d.storyboard.model import FLUORO_VIEWS, PARAMETERS
+from vp3d.quiz.questions import GRADES, KINDS, MAX_STEER_DEG, SIDES, ImageSpec
+from vp3d.storyboard.scene import FLUORO_VIEWS, PARAMETERS
 
 #: Image size (pixels a side) and voxel size of the X-ray volume, as the app's story images.
 ROWS = 256
@@ -41,12 +41,12 @@ VIEW_NAMES = {"ap": "AP", "lateral": "lateral"}
 
 
 def check_spec(spec: Any) -> ImageSpec:
-    """``spec`` if it is an :class:`~vp3d.quiz.model.ImageSpec` the engine can draw, else ``ValueError``.
+    """``spec`` if it is an :class:`~vp3d.quiz.questions.ImageSpec` the engine can draw, else ``ValueError``.
 
     The quiz loader checks the same ranges for the file; this guards specs made in code.
     """
     if not isinstance(spec, ImageSpec):
-        raise ValueError(f"a scenario image must be a vp3d.quiz.model.ImageSpec, got {type(spec).__name__}")
+        raise ValueError(f"a scenario image must be a vp3d.quiz.questions.ImageSpec, got {type(spec).__name__}")
     views = spec.views
     if (not isinstance(views, tuple) or not views or len(set(views)) != len(views)
             or any(v not in FLUORO_VIEWS for v in views)):

@@ -1,6 +1,6 @@
 """What the quiz file may hold, as pydantic models read by :func:`vp3d.schema.parse`.
 
-The models check one question's keys, types, vocabulary and answer key; :func:`vp3d.quiz.model.load_quiz`
+The models check one question's keys, types, vocabulary and answer key; :func:`vp3d.quiz.questions.load_quiz`
 checks what needs the whole file (distinct question ids) and builds the quiz's dataclasses.
 """
 
@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BeforeValidator, field_validator, model_val
 from vp3d.checks import GRADES, KINDS
 from vp3d.levels import LEVELS, span
 from vp3d.schema import FieldProblem, StrictModel, Text, kind_of, name_of, one_of, shown
-from vp3d.storyboard.model import FLUORO_VIEWS, PARAMETERS, TOPICS
+from vp3d.storyboard.scene import FLUORO_VIEWS, PARAMETERS, TOPICS
 from vp3d.storyboard.sources import FACTS, is_known_source, known_sources
 
 MIN_QUESTIONS = 10

@@ -29,7 +29,7 @@ True
 """
 
 from vp3d.storyboard.loader import SCENES_DIR, SceneError, load_named_scene, load_scene, scene_path
-from vp3d.storyboard.model import (
+from vp3d.storyboard.scene import (
     AUDIENCE_ALIASES,
     AUDIENCES,
     BASE_VISIBLE,

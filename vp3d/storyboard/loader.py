@@ -21,7 +21,7 @@ A **scene** file::
 A **library** file (``library: <name>``) holds ``defaults`` and ``steps``; its steps join a
 scene only through ``use``. Libraries cannot include others.
 
-A **step**: ``id``, ``topic`` (see :data:`~vp3d.storyboard.model.TOPICS`; a scene follows their
+A **step**: ``id``, ``topic`` (see :data:`~vp3d.storyboard.scene.TOPICS`; a scene follows their
 order), ``title``, ``camera`` (``preset`` and/or ``position_mm``, ``focal_mm``, ``up``),
 ``visible`` (part -> mode), ``state`` (parameter -> held value), ``animate`` (list of
 ``{param, from, to, seconds, delay}``), ``fluoro`` (``none`` or a list of ``ap``,
@@ -45,7 +45,7 @@ from types import MappingProxyType
 from typing import Any
 
 from vp3d.schema import name_of, parse, read_yaml
-from vp3d.storyboard.model import (
+from vp3d.storyboard.scene import (
     AUDIENCES,
     BASE_VISIBLE,
     PARAMETERS,

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from vp3d.levels import level_in_words
-from vp3d.storyboard.model import AUDIENCE_ALIASES, AUDIENCES, PARAMETERS, SceneError, Sentence, Step
+from vp3d.storyboard.scene import AUDIENCE_ALIASES, AUDIENCES, PARAMETERS, SceneError, Sentence, Step
 
 CONTEXT_FIELDS: Mapping[str, str] = MappingProxyType({
     "level": "level name, e.g. 'L1'",

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, field_validator, mo
 
 from vp3d.levels import LEVELS, span
 from vp3d.schema import FieldProblem, StrictModel, Text, kind_of, name_of, one_of, plain_text, shown
-from vp3d.storyboard.model import (
+from vp3d.storyboard.scene import (
     AUDIENCES,
     CAMERA_PRESETS,
     FLUORO_VIEWS,
