@@ -11,32 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"the server did not answer at {url} within {timeout_s:.0f} s")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.serving import serve  # noqa: E402  (the checkout's helper)
 
 
 def main(argv=None) -> int:
@@ -48,13 +28,8 @@ def main(argv=None) -> int:
     from playwright.sync_api import sync_playwright
 
     args.out.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    env = dict(os.environ, VTK_DEFAULT_OPENGL_WINDOW="vtkEGLRenderWindow")
-    server = subprocess.Popen([sys.executable, "-m", "vp3d", "serve", "--port", str(port), "--server"],
-                              cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        _wait_http(url, 60)
+    with serve() as served:
+        url = served.url
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium")
             page = browser.new_page(viewport={"width": 1600, "height": 900})
@@ -98,9 +73,6 @@ def main(argv=None) -> int:
             time.sleep(3)
             page.screenshot(path=str(args.out / f"practice-{args.level}-medial-breach.png"))
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     for name in ("planned", "cement-leak", "medial-breach"):
         print(args.out / f"practice-{args.level}-{name}.png")
     return 0

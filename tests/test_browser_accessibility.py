@@ -135,3 +135,19 @@ def test_quiz_after_answers_has_no_serious_violations(chromium_browser, vp3d_ser
         assert found == [], found
     finally:
         record.close()
+
+
+def test_practice_score_dialog_has_no_serious_violations(chromium_browser, vp3d_server):
+    """The end-of-practice dialog open (a modal over the page), after a needle step and cement."""
+    record = open_page(chromium_browser, vp3d_server + "?audience=student&mode=practice")
+    try:
+        page = record.page
+        wait_for(lambda: page.evaluate("window.trame.state.get('pr_ready')") is True, 60, "the practice")
+        page.evaluate("window.trame.trigger('practice_advance', [10])")
+        wait_for(lambda: page.evaluate("window.trame.state.get('pr_depth_mm')") >= 10, 30, "the needle step")
+        page.locator("#vp3d-pr-score").click()
+        page.locator("#vp3d-pr-score-card").wait_for(timeout=20_000)
+        found = audit(page)
+        assert found == [], found
+    finally:
+        record.close()
