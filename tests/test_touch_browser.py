@@ -125,3 +125,41 @@ def test_reduced_motion_reaches_the_server(chromium_browser, vp3d_server):
         assert page.evaluate("window.trame.state.get('reduced_motion')") is False
     finally:
         record.close()
+
+
+def _camera(page) -> dict:
+    """The browser's own vtk.js camera (the view renders client-side): position and distance."""
+    return page.evaluate("""() => { const c = window.trame.refs.vp3d_view.getCamera();
+        const d = c.position.map((v, i) => v - c.focalPoint[i]);
+        return {position: c.position.map((v) => Math.round(v * 1000) / 1000),
+                distance: Math.hypot(...d)}; }""")
+
+
+def _gesture(page, frames: list[list[tuple[float, float]]]) -> None:
+    """Fingers down at ``frames[0]``, moved through the rest, then lifted (one CDP session)."""
+    cdp = page.context.new_cdp_session(page)
+    for k, points in enumerate(frames):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart" if k == 0 else "touchMove",
+                                              "touchPoints": [{"x": x, "y": y, "id": i}
+                                                              for i, (x, y) in enumerate(points)]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def test_the_3d_view_turns_with_one_finger_and_zooms_with_two(chromium_browser, vp3d_server):
+    record = open_page(chromium_browser, vp3d_server + "?audience=patient", **PHONE)
+    try:
+        page = record.page
+        page.locator("#vp3d-view").scroll_into_view_if_needed()
+        box = page.locator("#vp3d-view").bounding_box()
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        before = _camera(page)
+        _gesture(page, [[(cx - 60 + 20 * k, cy)] for k in range(8)])
+        wait_for(lambda: _camera(page)["position"] != before["position"], 10, "a drag to turn the view")
+        turned = _camera(page)
+        assert abs(turned["distance"] - before["distance"]) < 0.05 * before["distance"]  # turned, not zoomed
+        _gesture(page, [[(cx - 30 - 12 * k, cy), (cx + 30 + 12 * k, cy)] for k in range(8)])
+        wait_for(lambda: _camera(page)["distance"] < 0.95 * turned["distance"], 10, "a pinch to zoom in")
+        assert page.url.startswith(vp3d_server) and _step(page).startswith("Step 1 of")
+    finally:
+        record.close()
