@@ -183,7 +183,9 @@ def score_dialog() -> None:
                     update_modelValue="$event || (pr_score = null)"):
         with v3.VCard(v_if="pr_score", id="vp3d-pr-score-card"):
             v3.VCardTitle("Your practice, scored", classes="text-h5")
-            with v3.VCardText():
+            # Scrolls when long: focusable so the keyboard can scroll it (WCAG 2.1.1).
+            with v3.VCardText(tabindex="0", __properties=[("aria_label", "aria-label"), ("role", "role")],
+                              role="region", aria_label="Score details"):
                 html.P("{{ pr_score.summary }}", v_if="pr_score.summary", classes="mb-3")
                 with html.Ul(classes="vp3d-score-list"):
                     with html.Li(v_for="item in pr_score.items", key="item.name",
