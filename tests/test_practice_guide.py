@@ -40,6 +40,7 @@ def test_camera_mirrors_for_a_left_needle_and_visibility_changes_once_in():
      r"steps\[5\]\.sources\[0\]: unknown source 'Belkoff 2001'"),
     (("position_mm: [300, -190, 150]", "position_mm: [300, -190]"), r"camera\.position_mm: must be 3 numbers"),
     (("practice: needle", "practice: cement"), r"practice: must be 'needle'"),
+    (("  lungs: hidden\n", ""), r"visible: name every part group, so none is shown by default; missing: lungs"),
     (("  - text: >-\n      Aim on", "  - txt: >-\n      Aim on"), r"steps\[0\]\.txt: unknown key 'txt'"),
     (("title: Transpedicular", "title: [Transpedicular"), r"malformed YAML"),
 ])

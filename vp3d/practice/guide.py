@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 
 from vp3d.schema import FieldProblem, StrictModel, Text, parse, read_yaml
 from vp3d.storyboard.loader import SCENES_DIR
-from vp3d.storyboard.scene import Camera
+from vp3d.storyboard.scene import PART_GROUPS, Camera
 from vp3d.storyboard.scene_schema import SourceName, Vec3, Visible
 from vp3d.storyboard.sources import REFERENCES, SOURCES
 
@@ -109,6 +109,14 @@ class _GuideSpec(StrictModel):
     visible: Annotated[Visible, Field(min_length=1)]
     visible_needle_in: Visible = {}
     steps: Annotated[list[_StepSpec], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _every_part_named(self):
+        missing = [g for g in PART_GROUPS if g != "labels" and g not in self.visible]
+        if missing:
+            raise FieldProblem("visible", f"name every part group, so none is shown by default; "
+                                          f"missing: {', '.join(missing)}")
+        return self
 
 
 def load_guide(path=None) -> PracticeGuide:
