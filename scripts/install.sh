@@ -2,6 +2,8 @@
 # Install what vp3d needs on a Debian/Ubuntu machine. Called by the Makefile; safe to re-run.
 #
 #   scripts/install.sh system   Debian packages (apt-get, only those missing; sudo when not root)
+#   scripts/install.sh runtime  only the Debian packages the app needs to run (no Chromium):
+#                               what the container image (deploy/Containerfile) installs
 #   scripts/install.sh venv     the .venv virtual environment with vp3d and its test tools
 #
 # PYTHON (default python3, 3.11 or newer) builds the venv; VENV (default .venv) names it.
@@ -12,7 +14,8 @@ VENV="${VENV:-.venv}"
 
 # Offscreen VTK (EGL with Mesa's software rasteriser when there is no GPU), headless Chromium
 # for the browser tests, espeak-ng for narration audio, a font for page text.
-PACKAGES=(libegl1 libgl1 libegl-mesa0 libglx-mesa0 libgl1-mesa-dri chromium fonts-dejavu-core espeak-ng)
+RUNTIME_PACKAGES=(libegl1 libgl1 libegl-mesa0 libglx-mesa0 libgl1-mesa-dri fonts-dejavu-core espeak-ng)
+PACKAGES=("${RUNTIME_PACKAGES[@]}" chromium)
 
 say() { printf 'install: %s\n' "$*" >&2; }
 
@@ -27,9 +30,10 @@ check_python() {
     fi
 }
 
+# install_system PACKAGE...: those of the packages that are missing, and Python's venv module.
 install_system() {
     local missing=() pkg
-    for pkg in "${PACKAGES[@]}"; do
+    for pkg in "$@"; do
         dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
     done
     # Debian's python3 needs python3-venv to create virtual environments.
@@ -90,7 +94,8 @@ install_venv() {
 }
 
 case "${1:-}" in
-    system) install_system ;;
+    system) install_system "${PACKAGES[@]}" ;;
+    runtime) install_system "${RUNTIME_PACKAGES[@]}" ;;
     venv) install_venv ;;
-    *) echo "usage: $0 system|venv" >&2; exit 2 ;;
+    *) echo "usage: $0 system|runtime|venv" >&2; exit 2 ;;
 esac
