@@ -1,4 +1,5 @@
-"""The ``vp3d`` command: ``serve``, ``build-meshes``, ``render`` and ``radiographs``.
+"""The ``vp3d`` command: ``serve``, ``build-meshes``, ``build-narration``, ``render`` and
+``radiographs``.
 
 Bad input (an unknown level, a bad view) prints one line to stderr and exits with 2. Options
 are checked as argparse reads them, by the project's one value checker (:mod:`vp3d.checks`), so
@@ -61,7 +62,7 @@ _PROCEDURE = span(PROCEDURE_LEVELS)
 def _parser() -> argparse.ArgumentParser:
     p = _OneLineParser(prog="vp3d", description="Vertebroplasty in 3D: a teaching app.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                           help="serve, build-meshes, render or radiographs")
+                           help="serve, build-meshes, build-narration, render or radiographs")
 
     s = sub.add_parser("serve", help="start the web app on the default scene")
     s.add_argument("--host", default="localhost", help="interface to listen on (default localhost)")
@@ -89,6 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--bottom", type=_option(check_level), default="L5",
                    help=f"lowest level, {_MODEL} (default L5)")
     b.add_argument("--out", default=None, help="cache folder (default: meshes/)")
+
+    n = sub.add_parser("build-narration",
+                       help="speak every story step's narration into the narration cache (espeak-ng)")
+    n.add_argument("--level", type=_option(check_procedure_level), action="append", default=None,
+                   help=f"only this level, {_PROCEDURE} (repeat for more; default every level)")
 
     r = sub.add_parser("render", help="render a PNG offscreen")
     r.add_argument("--top", type=_option(check_level), default="T10",
@@ -149,6 +155,18 @@ def main(argv: list[str] | None = None) -> int:
             parts = build_scene_meshes(args.top, args.bottom, args.out)
             tris = sum(p.mesh.n_cells for p in parts)
             print(f"{len(parts)} meshes, {tris} triangles -> {scene_dir(args.top, args.bottom, args.out)}")
+        elif args.command == "build-narration":
+            from vp3d.checks import GRADES, KINDS, PROCEDURES
+            from vp3d.storyboard.prebuild import build_narration, narration_texts
+            from vp3d.storyboard.speech import NarrationAudioError, cache_dir
+
+            texts = narration_texts(args.level or PROCEDURE_LEVELS, GRADES, KINDS, PROCEDURES)
+            try:
+                paths = build_narration(texts)
+            except NarrationAudioError as exc:
+                raise ValueError(str(exc)) from None
+            print(f"{len(paths)} narrations, {sum(p.stat().st_size for p in paths) / 1e6:.0f} MB "
+                  f"-> {cache_dir()}")
         elif args.command == "render":
             from vp3d.meshing.cache import load_scene_meshes
             from vp3d.meshing.render import render_scene
