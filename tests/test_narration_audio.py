@@ -293,3 +293,17 @@ def test_a_broken_model_falls_back_to_espeak(espeak, piper, cache, monkeypatch, 
     assert voice_for("patient").engine == "espeak"  # not tried again in this process
     assert sorted(p.name for p in cache.iterdir()) == [path.name]  # nothing half-written kept
 
+
+def test_the_server_start_prebuilds_the_default_story_in_the_background(espeak, cache, monkeypatch):
+    from vp3d.app import narration_prebuild
+
+    monkeypatch.setenv("VP3D_VOICE_EN", "espeak")  # the thread, not the voice, is tested here
+    thread = narration_prebuild.start("vertebroplasty", "T12", 3, "crush", "kiosk")
+    assert thread.daemon and thread.name == "vp3d-narration-prebuild"
+    thread.join(120)
+    assert not thread.is_alive()
+    made = sorted(p.name for p in cache.iterdir())
+    scene = load_named_scene("vertebroplasty")
+    wavs = scene_wavs(scene, narration_context("T12", 3, "crush"), ["patient"])
+    assert made == sorted(p.name for p in wavs.values())  # every step, and only those
+    assert len(made) == len(scene.steps)
