@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import wave
 from pathlib import Path
 
@@ -307,3 +308,15 @@ def test_the_server_start_prebuilds_the_default_story_in_the_background(espeak, 
     wavs = scene_wavs(scene, narration_context("T12", 3, "crush"), ["patient"])
     assert made == sorted(p.name for p in wavs.values())  # every step, and only those
     assert len(made) == len(scene.steps)
+
+
+def test_half_made_files_of_a_stopped_process_are_dropped(espeak, cache, monkeypatch):
+    monkeypatch.setenv("VP3D_VOICE_EN", "espeak")
+    cache.mkdir(parents=True)
+    abandoned, recent = cache / ".speak-abandoned.wav", cache / ".speak-recent.wav"
+    for path in (abandoned, recent):
+        path.write_bytes(b"RIFF")
+    old = time.time() - 3 * narration_audio.TIMEOUT_S
+    os.utime(abandoned, (old, old))
+    made = narration_wav(TEXT, "patient")
+    assert sorted(p.name for p in cache.iterdir()) == sorted([made.name, recent.name])  # recent: maybe still being made

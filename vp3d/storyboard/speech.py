@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 import wave
 from pathlib import Path
 from typing import Mapping
@@ -30,7 +31,7 @@ from vp3d.paths import generated_dir
 from vp3d.storyboard import AUDIENCES, Scene, Step, audience_of, narration_text
 from vp3d.storyboard import speech_espeak, speech_piper
 from vp3d.storyboard.speech_espeak import ESPEAK_ENV, VOICES, espeak_executable
-from vp3d.storyboard.speech_process import EspeakNotFoundError, NarrationAudioError
+from vp3d.storyboard.speech_process import TIMEOUT_S, EspeakNotFoundError, NarrationAudioError
 from vp3d.storyboard.speech_text import LANGUAGES, speakable
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ def _made(text: str, aud: str, lang: str, voice: SpeechVoice, folder: Path, nice
     if voice.engine == "espeak":
         espeak_executable()  # a missing espeak-ng is named before any file is made
     folder.mkdir(parents=True, exist_ok=True)
+    _drop_abandoned(folder)
     fd, tmp_name = tempfile.mkstemp(prefix=".speak-", suffix=".wav", dir=folder)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -142,6 +144,18 @@ def _made(text: str, aud: str, lang: str, voice: SpeechVoice, folder: Path, nice
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+def _drop_abandoned(folder: Path) -> None:
+    """Remove half-made files of a process that stopped mid-speech (a server shut down while it
+    pre-built), once they are older than any engine may run."""
+    now = time.time()
+    for old in folder.glob(".speak-*.wav"):
+        try:
+            if now - old.stat().st_mtime > 2 * TIMEOUT_S:
+                old.unlink()
+        except OSError:
+            pass  # another process removed or finished it
+
 
 def step_wav(step: Step, audience: str, context: Mapping[str, object], lang: str = "en", *,
              directory: Path | None = None, niceness: int = 0) -> Path:
