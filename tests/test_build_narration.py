@@ -35,7 +35,9 @@ with wave.open(args[args.index("-w") + 1], "wb") as w:
 
 
 def _build(tmp_path: Path, espeak: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "VP3D_CACHE_DIR": str(tmp_path / "cache"), "VP3D_ESPEAK": str(espeak)}
+    # espeak-ng for English too (VP3D_VOICE_EN=espeak), so the stand-in sees every call.
+    env = {**os.environ, "VP3D_CACHE_DIR": str(tmp_path / "cache"), "VP3D_ESPEAK": str(espeak),
+           "VP3D_VOICE_EN": "espeak"}
     return subprocess.run([sys.executable, "-m", "vp3d", "build-narration", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=300)
 
@@ -67,6 +69,7 @@ def test_build_narration_fills_the_cache_the_app_reads(tmp_path, monkeypatch):
     # What a session on L1 asks for is a cache hit: no espeak-ng is needed any more.
     monkeypatch.setenv("VP3D_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("VP3D_ESPEAK", str(tmp_path / "no-such-espeak-ng"))
+    monkeypatch.setenv("VP3D_VOICE_EN", "espeak")
     step = load_named_scene("kyphoplasty").steps[0]
     text = narration_text(step, "kiosk", narration_context("L1", 3, "crush"))
     assert narration_wav(text, "kiosk").is_file()

@@ -1,18 +1,19 @@
 """Spoken narration over HTTP: ``GET /audio/<name>.wav`` from the narration cache folder only.
 
-Files are made by :func:`vp3d.narration_audio.narration_wav` (espeak-ng, cached on disk). The
-route answers only names of the cache's own form (``patient-<24 hex>.wav``) that exist in that
-folder: a browser cannot name any other path.
+Files are made by :func:`vp3d.storyboard.speech.narration_wav` (piper or espeak-ng, cached on
+disk). The route answers only names of the cache's own form
+(``patient-en-piper-en_US_joe_medium-<24 hex>.wav``, :data:`~vp3d.storyboard.speech.CACHE_NAME`)
+that exist in that folder: a browser cannot name any other path.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from vp3d.storyboard import speech as narration_audio
+
 ROUTE_PREFIX = "/audio/"
-_NAME = re.compile(r"^(patient|student)-[0-9a-f]{24}\.wav$")
+_NAME = narration_audio.CACHE_NAME
 
 
 def audio_folder() -> Path:

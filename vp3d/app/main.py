@@ -8,6 +8,7 @@ from typing import Any
 
 from trame.app import get_server
 
+from vp3d.app import narration_prebuild
 from vp3d.app.core import VertebroplastyApp
 
 SERVER_NAME = "vp3d"
@@ -24,6 +25,8 @@ def _display_url(host: str, port: int) -> str:
 ENV_OPTIONS = {"VP3D_PLAY_SPEED": "play_speed", "VP3D_KIOSK_IDLE_S": "idle_s", "VP3D_TICK_S": "tick_s"}
 APP_KEYS = ("level", "grade", "kind", "procedure", "audience", "kiosk", "play_speed", "idle_s",
             "tick_s", "model_factory", "build_now")
+#: The options that choose the story whose narration is made in the background at start.
+PREBUILD_KEYS = ("procedure", "level", "grade", "kind", "audience")
 
 
 def _env_options() -> dict[str, float]:
@@ -73,6 +76,7 @@ def serve(
         kwargs["level"] = kwargs.pop("highlight")
     kwargs.pop("highlight", None)
     app_options = {**_env_options(), **{key: kwargs.pop(key) for key in APP_KEYS if key in kwargs}}
+    narration_prebuild.start(**{key: app_options[key] for key in PREBUILD_KEYS if key in app_options})
     if kwargs.pop("shared", False) is False:
         _serve_sessions(host, port, open_browser, app_options)
         return

@@ -1,6 +1,8 @@
 """Spoken narration of the current story step for one session: the step's words are made
 into speech in one worker thread (cached on disk by :mod:`vp3d.storyboard.speech`) and the
-page gets the file's URL once it exists, unless the story has moved on by then."""
+page gets the file's URL once it exists, unless the story has moved on by then. A step left
+before its speech began is dropped from the queue, so a neural voice working on steps already
+passed never delays the one shown."""
 
 from __future__ import annotations
 
@@ -29,13 +31,15 @@ class NarrationPlayer:
         self._on_ready = on_ready
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="vp3d-audio")
         self._paths: dict[tuple, Path] = {}
+        self._waiting: concurrent.futures.Future | None = None  # queued, not yet started
 
-    def request(self, step: Any, audience: str, context: dict[str, str]) -> None:
-        """Make (or reuse) the narration of ``step`` for ``audience`` and play it when ready."""
+    def request(self, step: Any, audience: str, context: dict[str, str], lang: str = "en") -> None:
+        """Make (or reuse) the narration of ``step`` for ``audience`` in ``lang`` (the language
+        the step's text is in) and play it when ready."""
         from vp3d.storyboard import narration_text
 
         text = narration_text(step, audience, context)
-        key = (step.id, audience, text)
+        key = (step.id, audience, text, lang)
         path = self._paths.get(key)
         if path is not None:
             self._ready(key, path)
@@ -44,9 +48,13 @@ class NarrationPlayer:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        future = self._pool.submit(_make_audio, text, audience)
+        if self._waiting is not None:
+            self._waiting.cancel()  # a step passed before its speech began: make it no more
+        future = self._waiting = self._pool.submit(_make_audio, text, audience, lang)
 
         def done(fut: concurrent.futures.Future) -> None:
+            if fut.cancelled():
+                return
             try:
                 made = fut.result()
             except Exception as exc:  # noqa: BLE001 - narration audio is optional
@@ -72,7 +80,7 @@ class NarrationPlayer:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _make_audio(text: str, audience: str) -> Path:
+def _make_audio(text: str, audience: str, lang: str) -> Path:
     from vp3d.storyboard.speech import narration_wav
 
-    return narration_wav(text, audience)
+    return narration_wav(text, audience, lang)
