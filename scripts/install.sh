@@ -11,8 +11,10 @@ PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
 # Offscreen VTK (EGL with Mesa's software rasteriser when there is no GPU), headless Chromium
-# for the browser tests, espeak-ng for narration audio, a font for page text.
-PACKAGES=(libegl1 libgl1 libegl-mesa0 libglx-mesa0 libgl1-mesa-dri chromium fonts-dejavu-core espeak-ng)
+# for the browser tests, espeak-ng for narration audio, a font for page text and the take-home
+# sheet (DejaVu has every Spanish letter), Pango for WeasyPrint's text layout (the sheet's PDF).
+PACKAGES=(libegl1 libgl1 libegl-mesa0 libglx-mesa0 libgl1-mesa-dri chromium fonts-dejavu-core espeak-ng
+          libpango-1.0-0 libpangoft2-1.0-0)
 
 say() { printf 'install: %s\n' "$*" >&2; }
 
