@@ -96,7 +96,7 @@ html, body { overflow: hidden; overscroll-behavior-x: none; }
 .vp3d-fluoro img { width: 100%; max-height: 30vh; object-fit: contain; display: block; background: #000; border-radius: 4px; }
 .vp3d-fluoro figcaption { font-size: 0.8rem; margin-top: 2px; }
 .vp3d-controls { display: flex; align-items: center; gap: 10px; padding: 8px 14px;
-  border-top: 1px solid rgba(128,128,128,.25); flex-wrap: nowrap; }
+  border-top: 1px solid rgba(128,128,128,.25); flex-wrap: wrap; }
 .vp3d-controls .v-btn { min-height: 48px; }
 .aud-kiosk .vp3d-controls .v-btn { min-height: 64px; font-size: 1.1rem; }
 .vp3d-controls .vp3d-slider { flex: 1 1 auto; min-width: 120px; }
