@@ -1,5 +1,5 @@
-"""The ``vp3d`` command: ``serve``, ``build-meshes``, ``build-narration``, ``render`` and
-``radiographs``.
+"""The ``vp3d`` command: ``serve``, ``build-meshes``, ``build-narration``, ``render``,
+``radiographs`` and ``handout``.
 
 Bad input (an unknown level, a bad view) prints one line to stderr and exits with 2. Options
 are checked as argparse reads them, by the project's one value checker (:mod:`vp3d.checks`), so
@@ -23,6 +23,7 @@ from vp3d.checks import (
     check_procedure_level,
     in_words,
 )
+from vp3d.handout.options import check_paper, check_sheet_language
 from vp3d.levels import LEVELS, PROCEDURE_LEVELS, span
 from vp3d.meshing.views import RENDER_VIEWS
 
@@ -62,7 +63,7 @@ _PROCEDURE = span(PROCEDURE_LEVELS)
 def _parser() -> argparse.ArgumentParser:
     p = _OneLineParser(prog="vp3d", description="Vertebroplasty in 3D: a teaching app.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                           help="serve, build-meshes, build-narration, render or radiographs")
+                           help="serve, build-meshes, build-narration, render, radiographs or handout")
 
     s = sub.add_parser("serve", help="start the web app on the default scene")
     s.add_argument("--host", default="localhost", help="interface to listen on (default localhost)")
@@ -123,6 +124,21 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--bone", type=_option(check_bone_quality), default="osteoporotic",
                    help="bone quality: normal or osteoporotic (default osteoporotic)")
     f.add_argument("--out", required=True, help="PNG file to write")
+
+    h = sub.add_parser("handout", help="the patient's take-home sheet for one choice, as a PDF")
+    h.add_argument("--level", type=_option(check_procedure_level), default="L1",
+                   help=f"treated level, {_PROCEDURE} (default L1)")
+    h.add_argument("--grade", type=_option(check_grade), default="2",
+                   help="Genant grade, 1, 2 or 3 (default 2)")
+    h.add_argument("--kind", type=_option(check_kind), default="wedge",
+                   help="fracture type: wedge, biconcave or crush (default wedge)")
+    h.add_argument("--procedure", type=_option(check_procedure), default="vertebroplasty",
+                   help="vertebroplasty or kyphoplasty (default vertebroplasty)")
+    h.add_argument("--lang", type=_option(check_sheet_language), default="en",
+                   help="language of the sheet: en or es (default en)")
+    h.add_argument("--paper", type=_option(check_paper), default="a4",
+                   help="paper size: a4 or letter (default a4)")
+    h.add_argument("--out", required=True, help="PDF file to write")
     return p
 
 
@@ -141,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--highlight {args.highlight} is outside --top {args.top} to --bottom "
                              f"{args.bottom}, the levels rendered")
         if getattr(args, "out", None) is not None:
-            _check_out(args.out, folder=args.command == "build-meshes")
+            _check_out(args.out, folder=args.command == "build-meshes",
+                       kind="PDF" if args.command == "handout" else "PNG")
         if args.command == "serve":
             from vp3d.app.main import serve
 
@@ -185,6 +202,11 @@ def main(argv: list[str] | None = None) -> int:
             for fr in frames:
                 print(fr.caption)
             print(args.out)
+        elif args.command == "handout":
+            from vp3d.handout.pdf import SheetChoice, write_handout
+
+            print(write_handout(SheetChoice(args.level, args.grade, args.kind, args.procedure,
+                                            args.lang, args.paper), args.out))
     except ValueError as exc:
         print(f"vp3d: error: {exc}", file=sys.stderr)
         return 2
@@ -226,7 +248,7 @@ def _check_listen(host: str, port: int) -> None:
             raise ValueError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def _check_out(path: str, *, folder: bool) -> None:
+def _check_out(path: str, *, folder: bool, kind: str = "PNG") -> None:
     """Before any work: an output file's folder exists and is writable and the name is not a
     folder; an output folder is not an existing file and can be made."""
     from pathlib import Path
@@ -239,7 +261,7 @@ def _check_out(path: str, *, folder: bool) -> None:
         parent = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
     else:
         if out.is_dir():
-            raise ValueError(f"--out {path} is a folder; name a PNG file inside it")
+            raise ValueError(f"--out {path} is a folder; name a {kind} file inside it")
         parent = out.parent if str(out.parent) else Path(".")
         if not parent.is_dir():
             raise ValueError(f"--out {path}: the folder {parent} does not exist")

@@ -23,7 +23,7 @@ from typing import Any
 from trame.app import TrameApp
 from trame.decorators import change, trigger
 
-from vp3d.app import audio, story
+from vp3d.app import audio, story, take_home
 from vp3d.app.boundary import PanelHost, boundary_method, keep_owned, page_message
 from vp3d.app.fluoro_panel import FluoroPanel
 from vp3d.app.practice_panel import PracticePanel
@@ -190,6 +190,7 @@ class VertebroplastyApp(TrameApp):
     def _bind_routes(self, wslink_server: Any) -> None:
         if getattr(wslink_server, "app", None) is not None:  # per-session apps have no web app:
             audio.add_route(wslink_server.app)  # vp3d.app.sessions serves the route for them
+            take_home.add_route(wslink_server.app)
 
     def _on_ready(self, **_: Any) -> None:
         try:

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from trame.tools.serve import MultiClientServer
 
-from vp3d.app import audio
+from vp3d.app import audio, take_home
 
 #: Engine models kept for reuse across sessions (each is a few hundred MB at most).
 MODEL_CACHE_SIZE = 4
@@ -126,8 +126,9 @@ class SessionServer(MultiClientServer):
         self.web_server = web.Application()
         self.web_server.router.add_route("GET", "/", self._index_handler)
         self.web_server.router.add_route("GET", "/status", self._status_handler)
-        # The audio route goes before the static catch-all at "/".
+        # The audio and take-home sheet routes go before the static catch-all at "/".
         audio.add_route(self.web_server)
+        take_home.add_route(self.web_server)
         routes = [web.get("/ws", self._ws_handler)]
         www = self.trame_app("__www__").server
         for route in sorted(www.serve.keys(), reverse=True):

@@ -96,7 +96,7 @@ html, body { overflow: hidden; overscroll-behavior-x: none; }
 .vp3d-fluoro img { width: 100%; max-height: 30vh; object-fit: contain; display: block; background: #000; border-radius: 4px; }
 .vp3d-fluoro figcaption { font-size: 0.8rem; margin-top: 2px; }
 .vp3d-controls { display: flex; align-items: center; gap: 10px; padding: 8px 14px;
-  border-top: 1px solid rgba(128,128,128,.25); flex-wrap: nowrap; }
+  border-top: 1px solid rgba(128,128,128,.25); flex-wrap: wrap; }
 .vp3d-controls .v-btn { min-height: 48px; }
 .aud-kiosk .vp3d-controls .v-btn { min-height: 64px; font-size: 1.1rem; }
 .vp3d-controls .vp3d-slider { flex: 1 1 auto; min-width: 120px; }
@@ -222,6 +222,8 @@ def _aria(**attrs: str) -> list[tuple[str, str]]:
 def build_ui(app: VertebroplastyApp) -> VAppLayout:
     """Lay out the page for ``app`` and wire the 3D view into its controller."""
     server, ctrl = app.server, app.ctrl
+    app.state.setdefault("lang", "en")  # the take-home sheet's language, until the page has one
+    app.state.setdefault("sheet_busy", False)
     server.enable_module({"serve": {"__vp3d": str(STATIC)}, "scripts": ["__vp3d/vp3d.js"]})
     with VAppLayout(server, vuetify_config=THEME, full_height=True) as layout:
         layout.root.theme = ("audience === 'student' ? 'vp3d_dark' : 'vp3d_calm'",)
@@ -442,3 +444,10 @@ def _controls() -> None:
                 v_if="!kiosk",  # nothing to save to at an event
                 disabled=("building",),
                 click="trigger('save_picture').then((p) => utils.get('vp3d').download(p))")
+        v3.VBtn("Take-home sheet", prepend_icon="mdi-file-document-outline", variant="tonal",
+                id="vp3d-handout", v_if="!kiosk",  # one patient's sheet (vp3d.app.take_home)
+                href=("`/handout.pdf?level=${level}&grade=${grade}&kind=${kind}&procedure=${procedure}"
+                      "&lang=${lang}&paper=${utils.get('vp3d').sheetPaper()}`",),
+                loading=("sheet_busy",), disabled=("building",),
+                click="sheet_busy = true; utils.get('vp3d').downloadSheet($event)"
+                      ".then((problem) => { sheet_busy = false; if (problem) error_message = problem; })")

@@ -263,6 +263,38 @@
       return out;
     },
 
+    // The take-home sheet's paper: US Letter where the browser's region uses it, else A4.
+    sheetPaper() {
+      const region = (Intl.DateTimeFormat().resolvedOptions().locale.split("-").pop() || "").toUpperCase();
+      return ["US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PA", "DO", "PR", "SV", "NI", "HN"]
+        .includes(region) ? "letter" : "a4";
+    },
+
+    // Fetch the take-home sheet a link names and save it under the server's file name; the
+    // first sheet for a choice takes seconds, so the button shows it is busy meanwhile.
+    // Resolves to "" or, when the server refuses, its one-line message.
+    async downloadSheet(event) {
+      event.preventDefault();
+      const href = event.currentTarget.href;
+      try {
+        const response = await fetch(href);
+        if (!response.ok) return (await response.text()).trim() || `take-home sheet: ${response.status}`;
+        const blob = await response.blob();
+        const match = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+        const url = URL.createObjectURL(blob);
+        const link = document.createElement("a");
+        link.href = url;
+        link.download = match ? match[1] : "vp3d-sheet.pdf";
+        document.body.appendChild(link);
+        link.click();
+        document.body.removeChild(link);
+        setTimeout(() => URL.revokeObjectURL(url), 60000);
+        return "";
+      } catch (error) {
+        return `The take-home sheet could not be fetched: ${error.message || error}`;
+      }
+    },
+
     // Download a picture the server rendered ({url: data URL, name: file name}).
     download(picture) {
       if (!picture || !picture.url) return;
