@@ -350,9 +350,9 @@ def test_every_link_value_ignored_or_changed_is_named():
     audience on a normal server each get a notice; a plain link gets none."""
     default = ViewChoice()
     assert parse_query("?level=L2&grade=3&audience=student&step=7", default).messages == []
-    unknown = parse_query("?foo=1&lang=es&level=L2", default)
+    unknown = parse_query("?foo=1&colour=red&level=L2", default)
     assert unknown.choice.level == "L2" and len(unknown.messages) == 1
-    assert "ignored 'foo', 'lang'" in unknown.messages[0] and "reads level" in unknown.messages[0]
+    assert "ignored 'colour', 'foo'" in unknown.messages[0] and "reads level" in unknown.messages[0]
     quiz = parse_query("?mode=quiz", default)
     assert quiz.mode == "quiz" and quiz.choice.audience == "student"
     assert quiz.messages == ["Link: the quiz is for students; showing the student words."]

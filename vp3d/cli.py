@@ -16,6 +16,7 @@ from vp3d.checks import (
     check_bone_quality,
     check_grade,
     check_kind,
+    check_lang,
     check_level,
     check_option,
     check_procedure,
@@ -80,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="vertebroplasty or kyphoplasty (default vertebroplasty)")
     s.add_argument("--audience", type=_option(check_audience), default="patient",
                    help="patient, student or kiosk (default patient)")
+    s.add_argument("--lang", type=_option(check_lang), default="en",
+                   help="language of a new session's page and patient story: en or es (default en)")
     s.add_argument("--kiosk", action="store_true",
                    help="outreach kiosk: the story plays on a loop with narration, no choices")
 
@@ -142,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             _check_listen(args.host, args.port)
             serve(args.host, args.port, open_browser=not args.server, kiosk=args.kiosk, shared=args.shared,
                   level=args.level, grade=args.grade, kind=args.kind, procedure=args.procedure,
-                  audience=args.audience)
+                  audience=args.audience, lang=args.lang)
         elif args.command == "build-meshes":
             from vp3d.meshing.cache import build_scene_meshes, scene_dir
 

@@ -22,7 +22,7 @@ def _display_url(host: str, port: int) -> str:
 
 #: Environment overrides of the story clock (tests and demos run the kiosk loop faster).
 ENV_OPTIONS = {"VP3D_PLAY_SPEED": "play_speed", "VP3D_KIOSK_IDLE_S": "idle_s", "VP3D_TICK_S": "tick_s"}
-APP_KEYS = ("level", "grade", "kind", "procedure", "audience", "kiosk", "play_speed", "idle_s",
+APP_KEYS = ("level", "grade", "kind", "procedure", "audience", "lang", "kiosk", "play_speed", "idle_s",
             "tick_s", "model_factory", "build_now")
 
 
@@ -58,7 +58,7 @@ def serve(
         Open the system browser on the page once the server is up.
     **kwargs
         Passed to :class:`~vp3d.app.core.VertebroplastyApp` when they are its options
-        (``level``, ``grade``, ``kind``, ``procedure``, ``audience``, ``kiosk``, ``play_speed``,
+        (``level``, ``grade``, ``kind``, ``procedure``, ``audience``, ``lang``, ``kiosk``, ``play_speed``,
         ``idle_s``, ``tick_s``, ``model_factory``, ``build_now``), else to trame's
         ``server.start``. ``VP3D_PLAY_SPEED``, ``VP3D_KIOSK_IDLE_S`` and ``VP3D_TICK_S`` in the
         environment set the story clock (keyword arguments win).
