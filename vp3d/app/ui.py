@@ -158,6 +158,8 @@ html, body { overflow: hidden; overscroll-behavior-x: none; }
 .vp3d-tag-left .vp3d-tag-text { left: auto; right: 0; border-left: none; border-right: 4px solid; }
 :focus-visible { outline: 3px solid #f4cf8c !important; outline-offset: 2px; }
 .vp3d-controls .v-slider .v-label { opacity: 1; }
+/* A still step disables the time slider; its label stays legible (WCAG contrast). */
+.vp3d-controls .v-slider.v-input--disabled .v-input__prepend { opacity: 1; }
 .vp3d-steps button[aria-current="step"] .num { opacity: 1; }
 .aud-student .vp3d-steps button[aria-current="step"] { color: #1d232c; }
 /* Kiosk at two metres: captions 32 px and more on a 1080p screen, the step title larger. */
@@ -230,7 +232,7 @@ def build_ui(app: VertebroplastyApp) -> VAppLayout:
         client.Style(CSS)
         # The document's language follows the session's (screen readers, hyphenation).
         client.ClientStateChange(value="lang", trigger_on_create=True,
-                                 change="document.documentElement.lang = lang")
+                                 change="utils.get('vp3d').setLanguage(lang)")
         client.ClientTriggers(
             mounted="utils.get('vp3d').installKeys(trigger); utils.get('vp3d').installPartLabels();"
                     " utils.get('vp3d').installSwipe(trigger); utils.get('vp3d').installMotion(trigger);"
