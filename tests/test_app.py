@@ -281,6 +281,25 @@ def test_level_change_rebuilds_and_url_params_apply():
     assert app.state.notices and not app.state.error_message
 
 
+def test_language_change_relabels_without_a_rebuild_and_a_bad_one_is_refused():
+    app = make_app(lang="es")
+    model = app.model
+    assert app.lang == "es" and app.state.lang == "es" and app.state.t["next"] == "Paso siguiente"
+    assert app.state.step_title == "Su columna" and app.state.scene_title == "La vertebroplastia, explicada"
+    with app.state:
+        app.state.lang = "en"
+    assert app.model is model and app.lang == "en" and app.state.step_title == "Your spine"
+    assert app.state.t["next"] == "Next step" and app.state.procedure_options[0]["title"] == "Vertebroplasty"
+    with app.state:
+        app.state.lang = "klingon"
+    assert "language must be one of en or es, got 'klingon'" in app.state.error_message
+    assert app.state.lang == "en" and app.lang == "en"
+    app.apply_url("?lang=es&procedure=kyphoplasty")
+    app.go_step(story.scene_for("kyphoplasty").ids.index("cavity_cement"))
+    assert app.state.step_title == "Rellenar el hueco con cemento" and app.state.cement_ml_text == "4,0 mL"
+    assert {f["caption"] for f in app.state.fluoro} == {"Rayos X en directo, de frente", "Rayos X en directo, de lado"}
+
+
 def test_kyphoplasty_has_the_balloon():
     app = make_app(procedure="kyphoplasty", audience="student")
     scene = story.scene_for("kyphoplasty")

@@ -58,6 +58,10 @@ def test_every_page_string_has_spanish_words():
     assert [o["value"] for o in options["lang_options"]] == list(LANGUAGES)
 
 
+def test_numbers_in_the_language():
+    assert page_text.decimal(3.25, "en") == "3.2" and page_text.decimal(3.0, "es") == "3,0"
+
+
 def test_translators():
     assert translator("en").gettext("Play") == "Play"
     assert gettext_for("es")("Play") == "Reproducir"

@@ -186,6 +186,12 @@ class VertebroplastyApp(TrameApp):
 
         self.ui = ui.build_ui(self)
 
+    @property
+    def lang(self) -> str:
+        """The session's page language (``en``, ``es``); ``state.lang`` on the page. The story's
+        own language is ``self.choice.narration_lang`` (students hear English)."""
+        return self.choice.lang
+
     def show_error(self, message: str) -> None:
         """Show ``message`` on the page (the session keeps running)."""
         with self.state:

@@ -84,6 +84,12 @@ def choice_options(language: str, levels: list[str]) -> dict[str, list[dict]]:
     }
 
 
+def decimal(value: float, language: str, places: int = 1) -> str:
+    """``3.5`` as the language writes it: ``3.5`` in English, ``3,5`` in Spanish."""
+    text = f"{value:.{places}f}"
+    return text.replace(".", ",") if language == "es" else text
+
+
 def level_name(level: str, language: str) -> str:
     """``L1`` -> ``1st lumbar`` (``es``: ``1.ª lumbar``), for the level menu."""
     return describe_level(level, language).removesuffix(" vertebra").replace(" v\u00e9rtebra", "")
@@ -94,4 +100,4 @@ def level_label(level: str, language: str) -> str:
     return f"{level} \u2014 {describe_level(level, language)}"
 
 
-__all__ = ["PAGE_TEXT", "choice_options", "level_label", "level_name", "page_strings"]
+__all__ = ["PAGE_TEXT", "choice_options", "decimal", "level_label", "level_name", "page_strings"]

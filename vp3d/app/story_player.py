@@ -138,7 +138,7 @@ class StoryPlayer:
             self.state.fluoro = self.fluoro.images(values, step.fluoro, self.choice.narration_audience,
                                                     self.choice.lang)
             self.state.show_ml = bool(ml_shown > 0 and cement_visible)
-            self.state.cement_ml_text = f"{frame.cement_ml:.1f} mL"
+            self.state.cement_ml_text = f"{page_text.decimal(frame.cement_ml, self.choice.lang)} mL"
             self.state.readouts = readouts(frame, step, self.choice.narration_audience)
             self.state.legend = self.scene3d.legend()
             self.state.part_anchors = self.scene3d.label_anchors()
