@@ -65,7 +65,7 @@ def test_spanish_page_on_a_phone(chromium_browser, vp3d_server):
         wait_for(lambda: page.locator("#vp3d-step-title").inner_text() == "Una v\u00e9rtebra cede", 30,
                  "the fracture step")
         assert "fractura moderada" in _narration(page)
-        assert page.locator("#vp3d-choices-toggle").inner_text().startswith("L1 \u00b7 grado 2 \u00b7 En cu\u00f1a")
+        assert page.locator("#vp3d-choices-toggle").inner_text().startswith("L1 \u00b7 grado 2 \u00b7 Cu\u00f1a")
         found = audit(page)
         assert found == [], found
         _picture(page, "spanish-patient-phone")

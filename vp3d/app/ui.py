@@ -64,10 +64,10 @@ html, body { overflow: hidden; overscroll-behavior-x: none; }
 .vp3d-choices .v-select { width: 150px; flex: 0 0 auto; }
 .vp3d-choices .vp3d-choice-level { width: 200px; }
 .vp3d-choices .vp3d-choice-grade { width: 176px; }
-.vp3d-choices .vp3d-choice-kind { width: 132px; }
+.vp3d-choices .vp3d-choice-kind { width: 142px; }
 .vp3d-choices .vp3d-choice-procedure { width: 178px; }
-.vp3d-choices .vp3d-choice-audience { width: 128px; }
-.vp3d-choices .vp3d-choice-lang { width: 128px; }
+.vp3d-choices .vp3d-choice-audience { width: 142px; }
+.vp3d-choices .vp3d-choice-lang { width: 124px; }
 .vp3d-lang-note { font-size: .85em; opacity: .85; font-style: italic; }
 .vp3d-choices-toggle { display: none !important; }
 .v-btn { text-transform: none; letter-spacing: normal; }
