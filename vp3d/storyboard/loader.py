@@ -160,10 +160,10 @@ def _parse_use(file: str, index: int, raw: dict, library: dict[str, _Draft]) -> 
     return _Draft(sid, fields, origin)
 
 
-def _read(path: Path, shown: str, language: str) -> dict:
-    """A storyboard file's YAML, its patient text in ``language`` (from the translation beside it)."""
-    doc = read_yaml(path, shown, SceneError)
-    if language != DEFAULT_LANGUAGE and isinstance(doc, dict):
+def _translated(doc: dict, path: Path, shown: str, language: str) -> dict:
+    """A storyboard file's YAML with its patient text in ``language`` (from the translation
+    beside it); the English file's own problems are named first."""
+    if language != DEFAULT_LANGUAGE:
         parse(LibrarySpec if "library" in doc and "scene" not in doc else SceneSpec, doc,
               error=SceneError, file=shown)  # the English file's own problems first
         doc = translate_document(doc, path, language)
@@ -174,7 +174,7 @@ def _load_library(path: Path, shown: str, language: str = DEFAULT_LANGUAGE) -> t
     doc = read_yaml(path, shown, SceneError)
     if "library" not in doc:
         raise SceneError(shown, None, None, "an included file must be a step library (a 'library: <name>' key)")
-    doc = _read(path, shown, language)
+    doc = _translated(doc, path, shown, language)
     spec = parse(LibrarySpec, doc, error=SceneError, file=shown)
     drafts: dict[str, _Draft] = {}
     for i, raw in enumerate(spec.steps):
@@ -246,7 +246,7 @@ def load_scene(path, language: str = DEFAULT_LANGUAGE) -> Scene:
     doc = read_yaml(path, shown, SceneError)
     if "library" in doc and "scene" not in doc:
         raise SceneError(shown, None, None, "this is a step library; load a scene that includes it")
-    doc = _read(path, shown, language)
+    doc = _translated(doc, path, shown, language)
     spec = parse(SceneSpec, doc, error=SceneError, file=shown)
     words = procedure_words(path, language) if language != DEFAULT_LANGUAGE else spec.procedure
 
