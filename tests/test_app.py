@@ -289,6 +289,25 @@ def test_level_change_rebuilds_and_url_params_apply():
     assert app.state.notices and not app.state.error_message
 
 
+def test_language_change_relabels_without_a_rebuild_and_a_bad_one_is_refused():
+    app = make_app(lang="es")
+    model = app.model
+    assert app.lang == "es" and app.state.lang == "es" and app.state.t["next"] == "Paso siguiente"
+    assert app.state.step_title == "Su columna" and app.state.scene_title == "La vertebroplastia, explicada"
+    with app.state:
+        app.state.lang = "en"
+    assert app.model is model and app.lang == "en" and app.state.step_title == "Your spine"
+    assert app.state.t["next"] == "Next step" and app.state.procedure_options[0]["title"] == "Vertebroplasty"
+    with app.state:
+        app.state.lang = "klingon"
+    assert "language must be one of en or es, got 'klingon'" in app.state.error_message
+    assert app.state.lang == "en" and app.lang == "en"
+    app.apply_url("?lang=es&procedure=kyphoplasty")
+    app.go_step(story.scene_for("kyphoplasty").ids.index("cavity_cement"))
+    assert app.state.step_title == "Rellenar el hueco con cemento" and app.state.cement_ml_text == "4,0 mL"
+    assert {f["caption"] for f in app.state.fluoro} == {"Rayos X en directo, de frente", "Rayos X en directo, de lado"}
+
+
 def test_kyphoplasty_has_the_balloon():
     app = make_app(procedure="kyphoplasty", audience="student")
     scene = story.scene_for("kyphoplasty")
@@ -318,8 +337,7 @@ def test_serve_keeps_running_without_clients_and_prints_the_url(monkeypatch, cap
     monkeypatch.setattr(server_class, "start", fake_start)
     monkeypatch.setattr(server_class, "port", property(lambda self: 8123))
     monkeypatch.setenv("VP3D_PLAY_SPEED", "4")
-    main.serve("0.0.0.0", 8123, open_browser=False, top="T10", bottom="L5", highlight="L1",
-               kiosk=True, model_factory=cached_factory, shared=True)
+    main.serve("0.0.0.0", 8123, open_browser=False, level="L1", kiosk=True, model_factory=cached_factory, shared=True)
     assert started["timeout"] == 0  # trame would otherwise stop once the last tab closes
     assert started["port"] == 8123 and started["host"] == "0.0.0.0"
     assert started["open_browser"] is False
@@ -358,9 +376,9 @@ def test_every_link_value_ignored_or_changed_is_named():
     audience on a normal server each get a notice; a plain link gets none."""
     default = ViewChoice()
     assert parse_query("?level=L2&grade=3&audience=student&step=7", default).messages == []
-    unknown = parse_query("?foo=1&lang=es&level=L2", default)
+    unknown = parse_query("?foo=1&colour=red&level=L2", default)
     assert unknown.choice.level == "L2" and len(unknown.messages) == 1
-    assert "ignored 'foo', 'lang'" in unknown.messages[0] and "reads level" in unknown.messages[0]
+    assert "ignored 'colour', 'foo'" in unknown.messages[0] and "reads level" in unknown.messages[0]
     quiz = parse_query("?mode=quiz", default)
     assert quiz.mode == "quiz" and quiz.choice.audience == "student"
     assert quiz.messages == ["Link: the quiz is for students; showing the student words."]

@@ -174,7 +174,8 @@ def test_keyboard_reaches_every_control_and_arrows_move_steps(chromium_browser, 
             reached.add(page.evaluate(describe))
         ids = {r.split("|")[0] for r in reached}
         for control in ("vp3d-choice-level", "vp3d-choice-grade", "vp3d-choice-kind",
-                        "vp3d-choice-procedure", "vp3d-choice-audience", "vp3d-steps", "vp3d-prev",
+                        "vp3d-choice-procedure", "vp3d-choice-audience", "vp3d-choice-lang",
+                        "vp3d-steps", "vp3d-prev",
                         "vp3d-play", "vp3d-next", "vp3d-mute", "vp3d-save"):
             assert control in ids, f"Tab never reached {control}: {sorted(ids)}"
         assert any("|slider|" in r for r in reached), "Tab never reached the timeline slider"

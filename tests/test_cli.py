@@ -46,6 +46,7 @@ def _refused(capsys, *args) -> str:
     (("serve", "--grade", "True"), "fracture grade must be 1, 2 or 3"),
     (("serve", "--procedure", "fusion"), "procedure must be one of vertebroplasty or kyphoplasty, got 'fusion'"),
     (("serve", "--audience", "surgeon"), "audience must be one of patient, student or kiosk, got 'surgeon'"),
+    (("serve", "--lang", "fr"), "argument --lang: language must be one of en or es, got 'fr'"),
     (("radiographs", "--bone", "soft", "--out", "x.png"), "bone quality must be one of normal or osteoporotic"),
     (("radiographs", "--kind", "burst", "--out", "x.png"), "fracture type must be one of wedge, biconcave or crush"),
     (("render", "--view", "sideways", "--out", "x.png"),

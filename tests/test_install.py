@@ -33,6 +33,8 @@ def installed(tmp_path_factory) -> Path:
         names = set(archive.namelist())
         for needed in ("vp3d/scenes/vertebroplasty.yaml", "vp3d/scenes/kyphoplasty.yaml",
                        "vp3d/scenes/common.yaml", "vp3d/scenes/quiz.yaml", "vp3d/scenes/practice.yaml",
+                       "vp3d/scenes/es/common.yaml", "vp3d/scenes/es/vertebroplasty.yaml",
+                       "vp3d/scenes/es/kyphoplasty.yaml", "vp3d/locale/es/LC_MESSAGES/messages.mo",
                        "vp3d/data/morphometry.csv", "vp3d/data/body.csv", "vp3d/data/attenuation.csv"):
             assert needed in names, needed
         assert any(n.startswith("vp3d/app/static/") for n in names)
@@ -51,7 +53,9 @@ def _env(site: Path, home: Path) -> dict:
 def test_the_installed_package_reads_its_own_story_and_quiz(installed, tmp_path):
     code = ("import vp3d, vp3d.storyboard as s, vp3d.quiz.questions as q, vp3d.meshing.cache as m\n"
             "print(vp3d.__file__); print(s.SCENES_DIR); print(m.DEFAULT_MESH_DIR)\n"
-            "s.load_named_scene('vertebroplasty'); print(len(q.load_quiz().questions))\n")
+            "s.load_named_scene('vertebroplasty'); print(len(q.load_quiz().questions))\n"
+            "from vp3d.i18n import gettext_for; assert gettext_for('es')('Play') == 'Reproducir'\n"
+            "assert s.load_named_scene('kyphoplasty', language='es').title['patient'].startswith('La ')\n")
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=_env(installed, tmp_path),
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr

@@ -97,15 +97,16 @@ def test_the_kiosk_starts_again_at_a_touch(chromium_browser, kiosk_server):
         record.close()
 
 
-@pytest.mark.parametrize("audience", ["patient", "student"])
-def test_the_header_choices_are_not_cut_at_1280(chromium_browser, vp3d_server, audience):
-    record = open_page(chromium_browser, vp3d_server + f"?audience={audience}", size=(1280, 720))
+@pytest.mark.parametrize("query", ["audience=patient", "audience=student", "audience=patient&lang=es",
+                                   "audience=student&lang=es&procedure=kyphoplasty&kind=biconcave"])
+def test_the_header_choices_are_not_cut_at_1280(chromium_browser, vp3d_server, query):
+    record = open_page(chromium_browser, vp3d_server + f"?{query}", size=(1280, 720))
     try:
         cut = record.page.evaluate("""() => [...document.querySelectorAll('#vp3d-choices .v-select__selection-text')]
             .filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.textContent)""")
         shown = record.page.evaluate("""() => [...document.querySelectorAll('#vp3d-choices .v-select__selection-text')]
             .map((el) => el.textContent)""")
-        assert len(shown) == 5 and cut == [], (shown, cut)
+        assert len(shown) == 6 and cut == [], (shown, cut)  # level ... audience, language
     finally:
         record.close()
 

@@ -14,6 +14,7 @@ import math
 import numbers
 from typing import Any
 
+from vp3d.i18n import LANGUAGES
 from vp3d.levels import LEVELS, PROCEDURE_LEVELS, PROCEDURE_LEVELS_REASON, span
 
 #: Genant grades: 1 mild, 2 moderate, 3 severe.
@@ -117,3 +118,8 @@ def level_range(top: Any, bottom: Any) -> list[str]:
     if t > b:
         raise ChoiceError(f"top level {top!r} must be cranial to (above) bottom level {bottom!r}")
     return list(LEVELS[t: b + 1])
+
+
+def check_lang(value: Any) -> str:
+    """A language the page speaks: ``en`` or ``es`` (:data:`vp3d.i18n.LANGUAGES`)."""
+    return check_option("language", value, tuple(LANGUAGES))

@@ -17,13 +17,14 @@ from vp3d.checks import (
     check_bone_quality,
     check_grade,
     check_kind,
+    check_lang,
     check_level,
     check_option,
     check_procedure,
     check_procedure_level,
     in_words,
 )
-from vp3d.handout.options import check_paper, check_sheet_language
+from vp3d.handout.options import check_paper
 from vp3d.levels import LEVELS, PROCEDURE_LEVELS, span
 from vp3d.meshing.views import RENDER_VIEWS
 
@@ -82,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="vertebroplasty or kyphoplasty (default vertebroplasty)")
     s.add_argument("--audience", type=_option(check_audience), default="patient",
                    help="patient, student or kiosk (default patient)")
+    s.add_argument("--lang", type=_option(check_lang), default="en",
+                   help="language of a new session's page and patient story: en or es (default en)")
     s.add_argument("--kiosk", action="store_true",
                    help="outreach kiosk: the story plays on a loop with narration, no choices")
 
@@ -134,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="fracture type: wedge, biconcave or crush (default wedge)")
     h.add_argument("--procedure", type=_option(check_procedure), default="vertebroplasty",
                    help="vertebroplasty or kyphoplasty (default vertebroplasty)")
-    h.add_argument("--lang", type=_option(check_sheet_language), default="en",
+    h.add_argument("--lang", type=_option(check_lang), default="en",
                    help="language of the sheet: en or es (default en)")
     h.add_argument("--paper", type=_option(check_paper), default="a4",
                    help="paper size: a4 or letter (default a4)")
@@ -165,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             _check_listen(args.host, args.port)
             serve(args.host, args.port, open_browser=not args.server, kiosk=args.kiosk, shared=args.shared,
                   level=args.level, grade=args.grade, kind=args.kind, procedure=args.procedure,
-                  audience=args.audience)
+                  audience=args.audience, lang=args.lang)
         elif args.command == "build-meshes":
             from vp3d.meshing.cache import build_scene_meshes, scene_dir
 

@@ -15,6 +15,11 @@ PROCEDURE_LEVELS_REASON = ("the procedure is modelled from T5 down: the upper th
                            "are too small for the needles")
 
 REGIONS = {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "sacral"}
+#: Spanish region adjectives (feminine, as "vértebra" is).
+REGIONS_ES = {"C": "cervical", "T": "tor\u00e1cica", "L": "lumbar", "S": "sacra"}
+#: Spanish ordinals, feminine (agreeing with "vértebra").
+_ORDINAL_WORDS_ES = ("primera", "segunda", "tercera", "cuarta", "quinta", "sexta", "s\u00e9ptima",
+                     "octava", "novena", "d\u00e9cima", "und\u00e9cima", "duod\u00e9cima")
 _ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
                   "ninth", "tenth", "eleventh", "twelfth")
 
@@ -35,13 +40,20 @@ def ordinal_number(number: int) -> str:
     return f"{number}{suffix}"
 
 
-def level_in_words(level: str) -> str:
-    """``"L1"`` -> ``"first lumbar vertebra"``, as the narration says it."""
-    return f"{_ORDINAL_WORDS[int(level[1:]) - 1]} {region(level)} vertebra"
+def level_in_words(level: str, language: str = "en") -> str:
+    """``"L1"`` -> ``"first lumbar vertebra"`` (``es``: ``"primera vértebra lumbar"``), as the
+    narration says it."""
+    n = int(level[1:])
+    if language == "es":
+        return f"{_ORDINAL_WORDS_ES[n - 1]} v\u00e9rtebra {REGIONS_ES[level[0]]}"
+    return f"{_ORDINAL_WORDS[n - 1]} {region(level)} vertebra"
 
 
-def describe_level(level: str) -> str:
-    """``"L1"`` -> ``"1st lumbar vertebra"``, as the page lists it (other text unchanged)."""
+def describe_level(level: str, language: str = "en") -> str:
+    """``"L1"`` -> ``"1st lumbar vertebra"`` (``es``: ``"1.ª vértebra lumbar"``), as the page
+    lists it (other text unchanged)."""
     if len(level) < 2 or level[0] not in REGIONS or not level[1:].isdigit():
         return level
+    if language == "es":
+        return f"{int(level[1:])}.\u00aa v\u00e9rtebra {REGIONS_ES[level[0]]}"
     return f"{ordinal_number(int(level[1:]))} {region(level)} vertebra"

@@ -23,7 +23,9 @@ from typing import Any
 from trame.app import TrameApp
 from trame.decorators import change, trigger
 
-from vp3d.app import audio, story, take_home
+from dataclasses import replace
+
+from vp3d.app import audio, page_text, story, take_home
 from vp3d.app.boundary import PanelHost, boundary_method, keep_owned, page_message
 from vp3d.app.fluoro_panel import FluoroPanel
 from vp3d.app.practice_panel import PracticePanel
@@ -31,18 +33,17 @@ from vp3d.app.quiz_panel import QuizPanel
 from vp3d.app.scene3d import Scene3D
 from vp3d.app.story import AUDIENCE_MODES, PAGE_MODES, ViewChoice
 from vp3d.app.story_player import StoryPlayer
-from vp3d.levels import describe_level
+from vp3d.i18n import gettext_for
 
 logger = logging.getLogger(__name__)
 
-TITLE = "vp3d \u2014 Vertebroplasty in 3D"
+TITLE = page_text.PAGE_TEXT["app_title"]
 FLUORO_ROWS = 256  # small images: a few kB each as JPEG
 KIOSK_IDLE_S = 120.0
 TICK_S = 0.25
 
 #: Camera presets a student may jump to ("View from"), with their names on the page.
-VIEW_PRESETS = {"overview": "Overview", "posterior": "From behind", "lateral": "Lateral",
-                "oblique": "Oblique", "close_level": "Close up"}
+VIEW_PRESETS = page_text.VIEW_TITLES
 #: State keys only the app sets (the page shows them).
 OWNED = ("step_index", "step_count", "playing")
 
@@ -61,6 +62,10 @@ class VertebroplastyApp(TrameApp):
     server : trame server or str or None
         Server (or its name) to attach to; ``None`` uses trame's default server.
     level, grade, kind, procedure, audience : initial choices (checked; bad ones raise).
+    lang : str
+        The page's language for a new session (``en`` or ``es``; ``?lang=`` and the language
+        menu change it per session). Patients and the kiosk get the story in it; students'
+        clinical narration stays English.
     kiosk : bool
         Outreach kiosk: patient narration, the story plays on a loop, no clinician choices,
         back to the start after ``idle_s`` without a touch.
@@ -84,6 +89,7 @@ class VertebroplastyApp(TrameApp):
         kind: str = "wedge",
         procedure: str = "vertebroplasty",
         audience: str = "patient",
+        lang: str = "en",
         kiosk: bool = False,
         play_speed: float = 1.0,
         idle_s: float = KIOSK_IDLE_S,
@@ -95,7 +101,7 @@ class VertebroplastyApp(TrameApp):
         story.load_all_scenes()  # a broken storyboard stops the app here, before serving
         checked = {name: story.check_choice(name, value) for name, value in
                    (("level", level), ("grade", grade), ("kind", kind), ("procedure", procedure),
-                    ("audience", "kiosk" if kiosk else audience))}
+                    ("audience", "kiosk" if kiosk else audience), ("lang", lang))}
         self.default_choice = ViewChoice(**checked)
         self.choice = self.default_choice
         self.kiosk = bool(kiosk)
@@ -108,7 +114,7 @@ class VertebroplastyApp(TrameApp):
         self._pending_step: str | int | None = None
         self._mode = "story"
         self.host = PanelHost(self.server, self.show_error, self._activity, lambda: self._mode)
-        timeline = story.Timeline(story.scene_for(self.choice.procedure), loop=self.kiosk,
+        timeline = story.Timeline(story.scene_of(self.choice), loop=self.kiosk,
                                   speed=play_speed)
         timeline.playing = self.kiosk
         self.player = StoryPlayer(self.host, self.scene3d, timeline, kiosk=self.kiosk,
@@ -131,19 +137,12 @@ class VertebroplastyApp(TrameApp):
 
     def _init_state(self) -> None:
         s, c = self.state, self.choice
-        s.trame__title = TITLE
-        s.app_title = TITLE
         s.kiosk = self.kiosk
         s.level, s.grade, s.kind, s.procedure, s.audience = c.level, c.grade, c.kind, c.procedure, c.audience
-        s.level_options = [{"title": f"{lv} ({describe_level(lv).removesuffix(' vertebra')})", "value": lv}
-                           for lv in story.story_levels()]
-        s.grade_options = [{"title": "1 \u2014 mild", "value": 1}, {"title": "2 \u2014 moderate", "value": 2},
-                           {"title": "3 \u2014 severe", "value": 3}]
-        s.kind_options = [{"title": k.capitalize(), "value": k} for k in story.KIND_NAMES]
-        s.procedure_options = [{"title": p.capitalize(), "value": p} for p in story.PROCEDURE_NAMES]
-        s.audience_options = [{"title": "Patient", "value": "patient"},
-                              {"title": "Student", "value": "student"}]
-        s.building, s.build_progress, s.build_message = True, 0, "Preparing the model"
+        self._language_state(c.lang)
+        s.building, s.build_progress = True, 0
+        _ = gettext_for(c.lang)
+        s.build_message = _("Preparing the model")
         s.scene_ready = False
         s.scene_title = ""
         s.steps, s.step_index, s.step_count = [], 0, 0
@@ -165,10 +164,15 @@ class VertebroplastyApp(TrameApp):
         s.choices_open = False  # phones: the choices folded into a menu until opened
         s.reduced_motion = False  # the browser asks for less motion (prefers-reduced-motion)
         s.show_body = False  # students: ribs, lungs, vessels and organs shown faint around the spine
-        s.camera_presets = [{"title": title, "value": name} for name, title in VIEW_PRESETS.items()]
-        s.mode_options = [{"title": "Story", "value": "story", "icon": "mdi-play-box-outline"},
-                          {"title": "Practice", "value": "practice", "icon": "mdi-needle"},
-                          {"title": "Quiz", "value": "quiz", "icon": "mdi-help-circle-outline"}]
+
+    def _language_state(self, lang: str) -> None:
+        """The page's words in ``lang``: ``state.t`` (labels), the menus' options, the title."""
+        s = self.state
+        s.lang = lang
+        s.t = page_text.page_strings(lang)
+        s.trame__title = s.app_title = s.t["app_title"]
+        for key, items in page_text.choice_options(lang, story.story_levels()).items():
+            s[key] = items
 
     def _owned_truth(self) -> dict[str, Any]:
         count = len(self.timeline.scene.steps)
@@ -181,6 +185,12 @@ class VertebroplastyApp(TrameApp):
         from vp3d.app import ui
 
         self.ui = ui.build_ui(self)
+
+    @property
+    def lang(self) -> str:
+        """The session's page language (``en``, ``es``); ``state.lang`` on the page. The story's
+        own language is ``self.choice.narration_lang`` (students hear English)."""
+        return self.choice.lang
 
     def show_error(self, message: str) -> None:
         """Show ``message`` on the page (the session keeps running)."""
@@ -232,7 +242,9 @@ class VertebroplastyApp(TrameApp):
         loop = asyncio.get_running_loop()
         with self.state:
             self.state.building, self.state.build_progress = True, 0
-            self.state.build_message = f"Preparing {choice.level}, {choice.procedure}"
+            _ = gettext_for(choice.lang)
+            self.state.build_message = _("Preparing %(level)s, %(procedure)s") % {
+                "level": choice.level, "procedure": _(page_text.PROCEDURE_TITLES[choice.procedure])}
 
         def progress(fraction: float, message: str) -> None:
             def show() -> None:
@@ -263,23 +275,25 @@ class VertebroplastyApp(TrameApp):
             self.show_error(page_message(exc))
 
     def _install_model(self, choice: ViewChoice, model: Any) -> None:
-        choice = ViewChoice(*choice.engine_key(), self.choice.audience)  # the audience may have moved on
+        # the audience and language may have moved on while the model was built
+        choice = replace(choice, audience=self.choice.audience, lang=self.choice.lang)
         level_centre = model.spine.vertebrae[choice.level].transform[:3, 3]
         self.scene3d.load(model.parts, choice.level, level_centre)
         self.model, self.model_key = model, choice.engine_key()
         self.choice = choice
         self.player.show_model(model, FluoroPanel(model), choice)
-        keep_index = self.timeline.index if self.timeline.scene is story.scene_for(choice.procedure) else 0
-        self.timeline.scene = story.scene_for(choice.procedure)
+        keep_index = self.timeline.index if self.timeline.scene.name == choice.procedure else 0
+        self.timeline.scene = story.scene_of(choice)
         index = keep_index
         if self._pending_step is not None:
-            index, message = story.resolve_step(self.timeline.scene, self._pending_step)
+            index, message = story.resolve_step(self.timeline.scene, self._pending_step, choice.lang)
             self._pending_step = None
             if message:
                 self._add_notice(message)
         with self.state:
             self.state.building, self.state.build_progress = False, 100
             self.state.scene_ready = True
+            self._language_state(choice.lang)
         self.player.refresh_texts()
         self.practice.on_model(model)
         self.player.enter_step(min(index, len(self.timeline.scene.steps) - 1))
@@ -289,8 +303,11 @@ class VertebroplastyApp(TrameApp):
         old = self.choice
         self.choice = choice
         self.player.choice = choice
-        if choice.procedure != old.procedure:
-            self.timeline.scene = story.scene_for(choice.procedure)
+        if story.scene_of(choice) is not self.timeline.scene:  # same steps, other words or procedure
+            self.timeline.scene = story.scene_of(choice)
+        if choice.lang != old.lang:
+            with self.state:
+                self._language_state(choice.lang)
         self.player.refresh_texts()
 
     def _request_choice(self, choice: ViewChoice) -> None:
@@ -314,10 +331,11 @@ class VertebroplastyApp(TrameApp):
     def _revert_choice_state(self) -> None:
         if self.model is not None:
             level, grade, kind, procedure = self.model_key
-            self.choice = ViewChoice(level, grade, kind, procedure, self.choice.audience)
+            self.choice = ViewChoice(level, grade, kind, procedure, self.choice.audience, self.choice.lang)
         c = self.choice
         s = self.state
         s.level, s.grade, s.kind, s.procedure, s.audience = c.level, c.grade, c.kind, c.procedure, c.audience
+        s.lang = c.lang
 
     def _add_notice(self, message: str) -> None:
         with self.state:
@@ -428,9 +446,11 @@ class VertebroplastyApp(TrameApp):
         choice = request.choice
         mode = request.mode
         if self.kiosk:
-            choice = ViewChoice(choice.level, choice.grade, choice.kind, choice.procedure, "kiosk")
+            choice = replace(choice, audience="kiosk")
             if mode != "story":
-                request.messages.append(f"Link: the kiosk plays the story; the {mode} is for students.")
+                _ = gettext_for(choice.lang)
+                request.messages.append(_("Link: the kiosk plays the story; the %(mode)s is for "
+                                          "students.") % {"mode": mode})
                 mode = "story"
         with self.state:
             self.state.notices = list(request.messages)
@@ -439,9 +459,10 @@ class VertebroplastyApp(TrameApp):
             s = self.state
             s.level, s.grade, s.kind, s.procedure, s.audience = (
                 choice.level, choice.grade, choice.kind, choice.procedure, choice.audience)
+            self._language_state(choice.lang)
         if request.step is not None:
             if self.model is not None and choice.engine_key() == self.model_key:
-                index, message = story.resolve_step(story.scene_for(choice.procedure), request.step)
+                index, message = story.resolve_step(story.scene_of(choice), request.step, choice.lang)
                 if message:
                     self._add_notice(message)
                 self._show_choice(choice)
@@ -497,7 +518,7 @@ class VertebroplastyApp(TrameApp):
         elif self.model is not None and mode == "practice":
             self.player.show_frame_soon(camera=True)
 
-    @change("level", "grade", "kind", "procedure", "audience")
+    @change("level", "grade", "kind", "procedure", "audience", "lang")
     @boundary_method
     def _on_choice(self, **_: Any) -> None:
         s = self.state
@@ -510,7 +531,8 @@ class VertebroplastyApp(TrameApp):
             wanted = ViewChoice(
                 story.check_choice("level", s.level), story.check_choice("grade", s.grade),
                 story.check_choice("kind", s.kind), story.check_choice("procedure", s.procedure),
-                "kiosk" if self.kiosk else story.check_choice("audience", s.audience))
+                "kiosk" if self.kiosk else story.check_choice("audience", s.audience),
+                story.check_choice("lang", s.lang))
         except ValueError:
             with self.state:
                 self._revert_choice_state()

@@ -15,11 +15,15 @@ from typing import Any, Mapping
 import numpy as np
 from PIL import Image
 
+from vp3d.i18n import DEFAULT_LANGUAGE, N_, gettext_for
+
+#: The images' names: ``alt`` and ``patient`` are translated (:mod:`vp3d.i18n`), the student
+#: captions are clinical terms and stay English.
 VIEW_LABELS = {
-    "ap": {"alt": "Fluoroscopy AP", "student": "AP (anteroposterior)",
-           "patient": "Live X-ray from the front"},
-    "lateral": {"alt": "Fluoroscopy lateral", "student": "Lateral",
-                "patient": "Live X-ray from the side"},
+    "ap": {"alt": N_("Fluoroscopy AP"), "student": "AP (anteroposterior)",
+           "patient": N_("Live X-ray from the front")},
+    "lateral": {"alt": N_("Fluoroscopy lateral"), "student": "Lateral",
+                "patient": N_("Live X-ray from the side")},
 }
 #: Parameters that change the X-ray; the camera orbit does not.
 XRAY_PARAMS = ("fracture.t", "needle.depth", "cement.ml", "balloon.fill_ml", "kyphoplasty.restore")
@@ -60,8 +64,10 @@ class FluoroPanel:
             self._cache.move_to_end(key)
         return url
 
-    def images(self, values: Mapping[str, float], views, audience: str) -> list[dict]:
-        """``[{"view", "src", "alt", "caption"}]`` for the step's ``views``."""
-        return [{"view": v, "src": self.image_url(values, v), "alt": VIEW_LABELS[v]["alt"],
-                 "caption": VIEW_LABELS[v]["student" if audience == "student" else "patient"]}
+    def images(self, values: Mapping[str, float], views, audience: str,
+               language: str = DEFAULT_LANGUAGE) -> list[dict]:
+        """``[{"view", "src", "alt", "caption"}]`` for the step's ``views``, named in ``language``."""
+        _ = gettext_for(language)
+        return [{"view": v, "src": self.image_url(values, v), "alt": _(VIEW_LABELS[v]["alt"]),
+                 "caption": VIEW_LABELS[v]["student"] if audience == "student" else _(VIEW_LABELS[v]["patient"])}
                 for v in views]

@@ -23,7 +23,7 @@ def _display_url(host: str, port: int) -> str:
 
 #: Environment overrides of the story clock (tests and demos run the kiosk loop faster).
 ENV_OPTIONS = {"VP3D_PLAY_SPEED": "play_speed", "VP3D_KIOSK_IDLE_S": "idle_s", "VP3D_TICK_S": "tick_s"}
-APP_KEYS = ("level", "grade", "kind", "procedure", "audience", "kiosk", "play_speed", "idle_s",
+APP_KEYS = ("level", "grade", "kind", "procedure", "audience", "lang", "kiosk", "play_speed", "idle_s",
             "tick_s", "model_factory", "build_now")
 #: The options that choose the story whose narration is made in the background at start.
 PREBUILD_KEYS = ("procedure", "level", "grade", "kind", "audience")
@@ -61,7 +61,7 @@ def serve(
         Open the system browser on the page once the server is up.
     **kwargs
         Passed to :class:`~vp3d.app.core.VertebroplastyApp` when they are its options
-        (``level``, ``grade``, ``kind``, ``procedure``, ``audience``, ``kiosk``, ``play_speed``,
+        (``level``, ``grade``, ``kind``, ``procedure``, ``audience``, ``lang``, ``kiosk``, ``play_speed``,
         ``idle_s``, ``tick_s``, ``model_factory``, ``build_now``), else to trame's
         ``server.start``. ``VP3D_PLAY_SPEED``, ``VP3D_KIOSK_IDLE_S`` and ``VP3D_TICK_S`` in the
         environment set the story clock (keyword arguments win).
@@ -70,13 +70,11 @@ def serve(
         # The server never draws (the browser renders with vtk.js) but VTK still creates a
         # render window; without a display, make it EGL rather than a failing X window.
         os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
-    # The first page's options: the story picks its own scene range around the level.
-    kwargs.pop("top", None), kwargs.pop("bottom", None)
-    if kwargs.get("highlight") is not None and "level" not in kwargs:
-        kwargs["level"] = kwargs.pop("highlight")
-    kwargs.pop("highlight", None)
     app_options = {**_env_options(), **{key: kwargs.pop(key) for key in APP_KEYS if key in kwargs}}
-    narration_prebuild.start(**{key: app_options[key] for key in PREBUILD_KEYS if key in app_options})
+    prebuild = {key: app_options[key] for key in PREBUILD_KEYS if key in app_options}
+    if app_options.get("audience") != "student" or app_options.get("kiosk"):
+        prebuild["lang"] = app_options.get("lang", "en")  # students' narration is English
+    narration_prebuild.start(**prebuild)
     if kwargs.pop("shared", False) is False:
         _serve_sessions(host, port, open_browser, app_options)
         return

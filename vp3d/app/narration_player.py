@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 class NarrationPlayer:
     """Narration audio for the step a session shows.
 
-    ``current()`` returns ``(step id, audience)`` of what the page shows now; ``on_ready(url,
+    ``current()`` returns ``(step id, audience, language)`` of what the page shows now; ``on_ready(url,
     duration_s)`` is called on the session's loop when the shown step's audio is ready.
     """
 
@@ -69,7 +69,7 @@ class NarrationPlayer:
         future.add_done_callback(done)
 
     def _ready(self, key: tuple, path: Path) -> None:
-        if key[:2] != tuple(self._current()):
+        if (key[0], key[1], key[3]) != tuple(self._current()):
             return  # the story moved on
         from vp3d.storyboard.speech import wav_duration_s
 

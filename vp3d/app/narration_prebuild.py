@@ -32,8 +32,8 @@ def _build(procedure: str, level: str, grade: int, kind: str, audience: str, lan
 
     started = time.monotonic()
     try:
-        scene = load_named_scene(procedure)
-        wavs = scene_wavs(scene, narration_context(level, grade=grade, kind=kind), [audience], lang,
+        scene = load_named_scene(procedure, language=lang)
+        wavs = scene_wavs(scene, narration_context(level, grade=grade, kind=kind, language=lang), [audience], lang,
                           niceness=NICENESS)
     except Exception as exc:  # noqa: BLE001 - pages still get their narration step by step
         logger.warning("vp3d: narration pre-build stopped: %s", exc)

@@ -20,10 +20,12 @@ from vp3d.checks import (
     check_audience,
     check_grade,
     check_kind,
+    check_lang,
     check_procedure,
     check_procedure_level,
     shown,
 )
+from vp3d.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for
 from vp3d.levels import PROCEDURE_LEVELS
 from vp3d.storyboard import (
     SOURCES,
@@ -39,7 +41,7 @@ from vp3d.storyboard import (
 __all__ = [
     "AUDIENCE_MODES", "GRADES", "HOLD_AFTER_S", "KIND_NAMES", "PAGE_MODES", "PROCEDURE_NAMES",
     "URL_PARAMETERS", "Timeline", "UrlRequest", "ViewChoice", "check_choice", "context_for",
-    "load_all_scenes", "page_number", "parse_query", "resolve_step", "scene_for", "shown",
+    "load_all_scenes", "page_number", "parse_query", "resolve_step", "scene_for", "scene_of", "shown",
     "source_label", "step_list", "step_text", "story_levels",
 ]
 
@@ -66,10 +68,17 @@ class ViewChoice:
     kind: str = "wedge"
     procedure: str = "vertebroplasty"
     audience: str = "patient"
+    lang: str = DEFAULT_LANGUAGE  # the page's language; a separate choice from the audience
 
     @property
     def narration_audience(self) -> str:
         return audience_of(self.audience)
+
+    @property
+    def narration_lang(self) -> str:
+        """The story's language: the chosen one for patients and the kiosk; students' clinical
+        narration is English only."""
+        return self.lang if self.narration_audience == "patient" else DEFAULT_LANGUAGE
 
     def engine_key(self) -> tuple:
         """The part of the choice that needs a new engine model when it changes."""
@@ -83,7 +92,7 @@ def check_choice(field_name: str, value: Any) -> Any:
 
 
 _CHECKS = {"level": check_procedure_level, "grade": check_grade, "kind": check_kind,
-           "procedure": check_procedure, "audience": check_audience}
+           "procedure": check_procedure, "audience": check_audience, "lang": check_lang}
 
 
 def page_number(name: str, value: Any) -> float:
@@ -100,7 +109,7 @@ def page_number(name: str, value: Any) -> float:
 
 
 #: The page URL's parameters; any other is named on the page as ignored.
-URL_PARAMETERS = ("level", "grade", "kind", "procedure", "audience", "step", "mode")
+URL_PARAMETERS = ("level", "grade", "kind", "procedure", "audience", "lang", "step", "mode")
 
 
 @dataclass
@@ -114,9 +123,11 @@ class UrlRequest:
 
 
 def parse_query(query: str | Mapping[str, Any], default: ViewChoice) -> UrlRequest:
-    """Read ``?level=&grade=&kind=&procedure=&audience=&step=&mode=``; bad values keep the default.
+    """Read ``?level=&grade=&kind=&procedure=&audience=&lang=&step=&mode=``; bad values keep the
+    default.
 
-    Never raises: each bad value becomes one message naming the parameter and the valid values.
+    Never raises: each bad value becomes one message naming the parameter and the valid values,
+    in the language the link asks for (else the default's).
     """
     if isinstance(query, str):
         params = {k: v[-1] for k, v in parse_qs(query.lstrip("?"), keep_blank_values=True).items()}
@@ -125,19 +136,28 @@ def parse_query(query: str | Mapping[str, Any], default: ViewChoice) -> UrlReque
     else:
         return UrlRequest(default, None, [f"ignored the link's parameters: {type(query).__name__}"])
     choice, messages = default, []
+    if "lang" in params:
+        try:
+            choice = replace(choice, lang=check_choice("lang", params["lang"]))
+        except ValueError:
+            pass  # named below, in the default language
+    _ = gettext_for(choice.lang)
     unknown = sorted(str(k) for k in params if k not in URL_PARAMETERS)
     if unknown:
-        messages.append(f"Link: ignored {', '.join(shown(k) for k in unknown[:5])}"
-                        f"{' and more' if len(unknown) > 5 else ''}; this page reads "
-                        f"{', '.join(URL_PARAMETERS)}.")
-    for name in ("level", "grade", "kind", "procedure", "audience"):
+        messages.append(_("Link: ignored %(names)s; this page reads %(known)s.") % {
+            "names": ", ".join(shown(k) for k in unknown[:5]) + (_(" and more") if len(unknown) > 5 else ""),
+            "known": ", ".join(URL_PARAMETERS)})
+    for name in ("level", "grade", "kind", "procedure", "audience", "lang"):
         if name not in params:
             continue
         try:
             choice = replace(choice, **{name: check_choice(name, params[name])})
         except ValueError as exc:
             default_value = getattr(default, name)
-            messages.append(f"Link: {exc}; showing {default_value}.")
+            if name == "lang":
+                default_value = LANGUAGES[default_value]
+            messages.append(_("Link: %(problem)s; showing %(default)s.") % {
+                "problem": exc, "default": default_value})
     step = params.get("step")
     if step is not None:
         text = str(step).strip()
@@ -146,51 +166,64 @@ def parse_query(query: str | Mapping[str, Any], default: ViewChoice) -> UrlReque
     if "mode" in params:
         wanted = str(params["mode"]).strip().lower()
         if wanted not in PAGE_MODES:
-            messages.append(f"Link: mode must be one of {', '.join(PAGE_MODES)}, got "
-                            f"{shown(params['mode'])}; showing the story.")
+            messages.append(_("Link: mode must be one of %(modes)s, got %(got)s; showing the story.") % {
+                "modes": ", ".join(PAGE_MODES), "got": shown(params["mode"])})
         elif wanted != "story" and "audience" in params and choice.audience != "student":
-            messages.append(f"Link: the {wanted} is for the student audience; showing the story.")
+            messages.append(_("Link: the %(mode)s is for the student audience; showing the story.")
+                            % {"mode": wanted})
         else:
             mode = wanted
             if mode != "story" and choice.audience != "student":
                 if default.audience != "kiosk":  # a kiosk says why it stays on the story
-                    messages.append(f"Link: the {mode} is for students; showing the student words.")
+                    messages.append(_("Link: the %(mode)s is for students; showing the student words.")
+                                    % {"mode": mode})
                 choice = replace(choice, audience="student")
     if choice.audience == "kiosk" and default.audience != "kiosk":
-        messages.append("Link: audience kiosk gives this page the kiosk's large type and patient "
-                        "words; the story loops only on a kiosk server (vp3d serve --kiosk).")
+        messages.append(_("Link: audience kiosk gives this page the kiosk's large type and patient "
+                          "words; the story loops only on a kiosk server (vp3d serve --kiosk)."))
     return UrlRequest(choice, step, messages, mode)
 
 
-def resolve_step(scene: Scene, wanted: str | int | None) -> tuple[int, str | None]:
-    """Index of ``wanted`` (an id or a 1-based number) in ``scene``, and a message if unknown."""
+def resolve_step(scene: Scene, wanted: str | int | None,
+                 language: str = DEFAULT_LANGUAGE) -> tuple[int, str | None]:
+    """Index of ``wanted`` (an id or a 1-based number) in ``scene``, and a message in
+    ``language`` if unknown."""
     if wanted is None or wanted == "":
         return 0, None
     if isinstance(wanted, int) and 1 <= wanted <= len(scene.steps):
         return wanted - 1, None
     if isinstance(wanted, str) and wanted in scene.ids:
         return scene.ids.index(wanted), None
-    return 0, (f"Link: step must be 1\u2013{len(scene.steps)} or one of {', '.join(scene.ids)}, "
-               f"got {shown(wanted)}; showing the first step.")
+    _ = gettext_for(language)
+    return 0, _("Link: step must be 1\u2013%(last)s or one of %(ids)s, got %(got)s; showing the "
+                "first step.") % {"last": len(scene.steps), "ids": ", ".join(scene.ids), "got": shown(wanted)}
 
 
-_SCENES: dict[str, Scene] = {}
+_SCENES: dict[tuple[str, str], Scene] = {}
 
 
-def scene_for(procedure: str) -> Scene:
-    """The storyboard of ``procedure`` (loaded once per process; raises ``SceneError``)."""
-    if procedure not in _SCENES:
-        _SCENES[procedure] = load_named_scene(procedure)
-    return _SCENES[procedure]
+def scene_for(procedure: str, language: str = DEFAULT_LANGUAGE) -> Scene:
+    """The storyboard of ``procedure``, its patient text in ``language`` (loaded once per
+    process; raises ``SceneError``)."""
+    if (procedure, language) not in _SCENES:
+        _SCENES[procedure, language] = load_named_scene(procedure, language=language)
+    return _SCENES[procedure, language]
 
 
-def load_all_scenes() -> dict[str, Scene]:
-    """Load every scene now, so a broken file stops the app before it serves half a story."""
-    return {name: scene_for(name) for name in PROCEDURE_NAMES}
+def scene_of(choice: ViewChoice) -> Scene:
+    """The storyboard ``choice`` shows: its procedure, in its narration's language."""
+    return scene_for(choice.procedure, choice.narration_lang)
+
+
+def load_all_scenes() -> dict[tuple[str, str], Scene]:
+    """Load every scene in every language now, so a broken file or a missing translation stops
+    the app before it serves half a story."""
+    return {(name, lang): scene_for(name, lang) for name in PROCEDURE_NAMES for lang in LANGUAGES}
 
 
 def context_for(choice: ViewChoice) -> dict[str, str]:
-    return narration_context(choice.level, grade=choice.grade, kind=choice.kind)
+    return narration_context(choice.level, grade=choice.grade, kind=choice.kind,
+                             language=choice.narration_lang)
 
 
 def source_label(name: str, audience: str = "student") -> str:

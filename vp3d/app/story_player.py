@@ -13,12 +13,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from vp3d.app import story
+from vp3d.app import page_text, story
 from vp3d.app.boundary import PanelHost, page_message
 from vp3d.app.narration_player import NarrationPlayer
 from vp3d.app.scene3d import Scene3D
 from vp3d.app.story import ViewChoice
-from vp3d.levels import describe_level
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ class StoryPlayer:
             self.state.scene_title = scene.title[aud]
             self.state.steps = story.step_list(scene, aud, self.context)
             self.state.step_count = len(scene.steps)
-            self.state.level_label = f"{self.choice.level} \u2014 {describe_level(self.choice.level)}"
+            self.state.level_label = page_text.level_label(self.choice.level, self.choice.lang)
 
     def enter_step(self, index: int, *, from_start: bool = False) -> None:
         """Go to step ``index``: texts, camera, audio, then the frame at the timeline's time."""
@@ -86,11 +85,12 @@ class StoryPlayer:
             self.state.show_labels = step.visible.get("labels", "shown") != "hidden"
             self.state.audio_url = ""
         if self.host.mode() == "story":
-            self.narration.request(step, aud, self.context)  # no narration over practice or quiz
+            # no narration over practice or quiz; students hear English (their narration is)
+            self.narration.request(step, aud, self.context, lang=self.choice.narration_lang)
         self.show_frame_soon(camera=True)
 
-    def _now_shown(self) -> tuple[str, str]:
-        return self.timeline.step.id, self.choice.narration_audience
+    def _now_shown(self) -> tuple[str, str, str]:
+        return self.timeline.step.id, self.choice.narration_audience, self.choice.narration_lang
 
     def _narration_ready(self, url: str, duration_s: float) -> None:
         self.timeline.narration_s = duration_s
@@ -136,9 +136,10 @@ class StoryPlayer:
         with self.state:
             self.state.step_time = round(self.timeline.shown_time_s(), 2)
             self.state.playing = self.timeline.playing
-            self.state.fluoro = self.fluoro.images(values, step.fluoro, self.choice.narration_audience)
+            self.state.fluoro = self.fluoro.images(values, step.fluoro, self.choice.narration_audience,
+                                                    self.choice.lang)
             self.state.show_ml = bool(ml_shown > 0 and cement_visible)
-            self.state.cement_ml_text = f"{frame.cement_ml:.1f} mL"
+            self.state.cement_ml_text = f"{page_text.decimal(frame.cement_ml, self.choice.lang)} mL"
             self.state.readouts = readouts(frame, step, self.choice.narration_audience)
             self.state.legend = self.scene3d.legend()
             self.state.part_anchors = self.scene3d.label_anchors()

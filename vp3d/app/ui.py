@@ -64,9 +64,11 @@ html, body { overflow: hidden; overscroll-behavior-x: none; }
 .vp3d-choices .v-select { width: 150px; flex: 0 0 auto; }
 .vp3d-choices .vp3d-choice-level { width: 200px; }
 .vp3d-choices .vp3d-choice-grade { width: 176px; }
-.vp3d-choices .vp3d-choice-kind { width: 132px; }
+.vp3d-choices .vp3d-choice-kind { width: 142px; }
 .vp3d-choices .vp3d-choice-procedure { width: 178px; }
-.vp3d-choices .vp3d-choice-audience { width: 128px; }
+.vp3d-choices .vp3d-choice-audience { width: 142px; }
+.vp3d-choices .vp3d-choice-lang { width: 124px; }
+.vp3d-lang-note { font-size: .85em; opacity: .85; font-style: italic; }
 .vp3d-choices-toggle { display: none !important; }
 .v-btn { text-transform: none; letter-spacing: normal; }
 .vp3d-main { display: grid; grid-template-columns: 230px minmax(0, 1fr) minmax(340px, 34vw);
@@ -156,6 +158,8 @@ html, body { overflow: hidden; overscroll-behavior-x: none; }
 .vp3d-tag-left .vp3d-tag-text { left: auto; right: 0; border-left: none; border-right: 4px solid; }
 :focus-visible { outline: 3px solid #f4cf8c !important; outline-offset: 2px; }
 .vp3d-controls .v-slider .v-label { opacity: 1; }
+/* A still step disables the time slider; its label stays legible (WCAG contrast). */
+.vp3d-controls .v-slider.v-input--disabled .v-input__prepend { opacity: 1; }
 .vp3d-steps button[aria-current="step"] .num { opacity: 1; }
 .aud-student .vp3d-steps button[aria-current="step"] { color: #1d232c; }
 /* Kiosk at two metres: captions 32 px and more on a 1080p screen, the step title larger. */
@@ -228,6 +232,9 @@ def build_ui(app: VertebroplastyApp) -> VAppLayout:
     with VAppLayout(server, vuetify_config=THEME, full_height=True) as layout:
         layout.root.theme = ("audience === 'student' ? 'vp3d_dark' : 'vp3d_calm'",)
         client.Style(CSS)
+        # The document's language follows the session's (screen readers, hyphenation).
+        client.ClientStateChange(value="lang", trigger_on_create=True,
+                                 change="utils.get('vp3d').setLanguage(lang)")
         client.ClientTriggers(
             mounted="utils.get('vp3d').installKeys(trigger); utils.get('vp3d').installPartLabels();"
                     " utils.get('vp3d').installSwipe(trigger); utils.get('vp3d').installMotion(trigger);"
@@ -266,7 +273,7 @@ def _header() -> None:
                            classes="vp3d-modes", id="vp3d-modes", disabled=("building",)):
             v3.VBtn("{{ m.title }}", v_for="m in mode_options", key="m.value", value=("m.value",),
                     prepend_icon=("m.icon",), id=("'vp3d-mode-' + m.value",))
-        v3.VBtn("{{ level }} \u00b7 grade {{ grade }} \u00b7 {{ kind }}", v_if="!kiosk",
+        v3.VBtn("{{ level }} \u00b7 {{ t.grade_short }} {{ grade }} \u00b7 {{ kind_options.find((k) => k.value === kind)?.title || kind }}", v_if="!kiosk",
                 prepend_icon="mdi-tune-variant", append_icon=("choices_open ? 'mdi-chevron-up' : 'mdi-chevron-down'",),
                 variant="tonal", classes="vp3d-choices-toggle", id="vp3d-choices-toggle",
                 click="choices_open = !choices_open",
@@ -274,18 +281,19 @@ def _header() -> None:
                 aria_expanded=("choices_open ? 'true' : 'false'",), aria_controls="vp3d-choices")
         with html.Div(classes=("['vp3d-choices', choices_open ? 'open' : '']",), v_if="!kiosk",
                       id="vp3d-choices", __properties=_aria(role="", aria_label=""), role="group",
-                      aria_label="Choices"):
+                      aria_label=("t.choices",)):
             for name, label, options in (
-                ("level", "Level", "level_options"),
-                ("grade", "Fracture grade", "grade_options"),
-                ("kind", "Fracture type", "kind_options"),
-                ("procedure", "Procedure", "procedure_options"),
-                ("audience", "Audience", "audience_options"),
+                ("level", "level", "level_options"),
+                ("grade", "grade", "grade_options"),
+                ("kind", "kind", "kind_options"),
+                ("procedure", "procedure", "procedure_options"),
+                ("audience", "audience", "audience_options"),
+                ("lang", "language", "lang_options"),
             ):
                 v3.VSelect(
                     v_model=(name,),
                     items=(options,),
-                    label=label,
+                    label=(f"t.{label}",),
                     density="compact",
                     hide_details=True,
                     variant="outlined",
@@ -298,7 +306,7 @@ def _header() -> None:
 def _step_list() -> None:
     with html.Nav(classes="vp3d-steps", id="vp3d-steps", v_show="mode !== 'practice'",
                   inert=("mode === 'quiz'",),
-                  __properties=[*_aria(aria_label="Steps"), ("inert", ":inert")], aria_label="Steps"):
+                  __properties=[*_aria(aria_label=""), ("inert", ":inert")], aria_label=("t.steps",)):
         with html.Ol():
             with html.Li(v_for="item in steps", key="item.id"):
                 with html.Button(
@@ -331,21 +339,21 @@ def _view(ctrl, app) -> None:
         html.Div("{{ level_label }}", v_if="show_labels && level_label",
                  classes="vp3d-overlay vp3d-level", id="vp3d-level-label")
         with html.Div(v_if="show_ml && mode === 'story'", classes="vp3d-overlay vp3d-ml", id="vp3d-ml-box"):
-            html.Span("Cement ", classes="text-body-2")
+            html.Span("{{ t.cement }} ", classes="text-body-2")
             html.Span("{{ cement_ml_text }}", id="vp3d-ml")
         practice_ui.feedback()
         with html.Div(v_if="audience === 'student' && !kiosk && scene_ready", classes="vp3d-overlay vp3d-camera",
                       id="vp3d-camera", __properties=_aria(role="", aria_label=""), role="group",
-                      aria_label="3D view"):
-            v3.VSwitch(v_model=("part_labels",), label="Anatomy labels", density="compact",
+                      aria_label=("t.view_group",)):
+            v3.VSwitch(v_model=("part_labels",), label=("t.anatomy_labels",), density="compact",
                        hide_details=True, color="primary", id="vp3d-part-labels")
-            v3.VSwitch(v_model=("free_camera",), label="Free camera", density="compact", hide_details=True,
+            v3.VSwitch(v_model=("free_camera",), label=("t.free_camera",), density="compact", hide_details=True,
                        color="primary", id="vp3d-free-camera", v_if="mode === 'story'")
-            v3.VSwitch(v_model=("show_body",), label="Ribs, lungs and organs", density="compact",
+            v3.VSwitch(v_model=("show_body",), label=("t.show_body",), density="compact",
                        hide_details=True, color="primary", id="vp3d-show-body", v_if="mode === 'story'")
             with v3.VMenu(location="bottom end"):
                 with v3.Template(v_slot_activator="{ props }"):
-                    v3.VBtn("View from", v_bind="props", variant="tonal", size="small",
+                    v3.VBtn("{{ t.view_from }}", v_bind="props", variant="tonal", size="small",
                             prepend_icon="mdi-camera-switch-outline", id="vp3d-view-from")
                 with v3.VList(density="compact"):
                     v3.VListItem(v_for="p in camera_presets", key="p.value", title=("p.title",),
@@ -386,15 +394,17 @@ def _side_panel() -> None:
             v_show="mode !== 'practice'",
             classes="vp3d-narration", id="vp3d-narration",
             __properties=_aria(role="", aria_label="", aria_live=""),
-            role="region", aria_label="Narration", aria_live="polite", tabindex="0",
+            role="region", aria_label=("t.narration",), aria_live="polite", tabindex="0",
         ):
             html.H2("{{ step_title }}", id="vp3d-step-title")
+            html.P("{{ t.student_english }}", v_if="lang !== 'en' && audience === 'student'",
+                   classes="vp3d-lang-note", id="vp3d-lang-note")
             with html.Div(id="vp3d-captions"):
                 with html.P(v_for="(s, i) in sentences", key="i"):
                     html.Span("{{ s.text }}")
                     html.Sup("{{ s.refs.join(',') }}")
             with html.Div(classes="vp3d-sources", id="vp3d-sources", v_if="sources.length"):
-                html.Strong("Sources")
+                html.Strong("{{ t.sources }}")
                 with html.Ol():
                     html.Li("{{ src.label }}", v_for="src in sources", key="src.n",
                             classes="vp3d-source")
@@ -409,17 +419,18 @@ def _side_panel() -> None:
 def _controls() -> None:
     with html.Div(classes="vp3d-controls", id="vp3d-controls", v_show="mode === 'story'",
                   inert=("mode !== 'story'",), __properties=[("inert", ":inert")]):
-        v3.VBtn("Previous step", prepend_icon="mdi-chevron-left", variant="tonal", id="vp3d-prev",
+        v3.VBtn("{{ t.previous }}", prepend_icon="mdi-chevron-left", variant="tonal", id="vp3d-prev",
                 click="trigger('previous_step')", disabled=("building || step_index === 0",))
-        v3.VBtn("{{ playing ? 'Pause' : 'Play' }}",
+        v3.VBtn("{{ playing ? t.pause : t.play }}",
                 prepend_icon=("playing ? 'mdi-pause' : 'mdi-play'",), color="primary",
                 variant="flat", id="vp3d-play", click="trigger('toggle_play')", disabled=("building",))
-        v3.VBtn("Next step", append_icon="mdi-chevron-right", variant="tonal", id="vp3d-next",
+        v3.VBtn("{{ t.next }}", append_icon="mdi-chevron-right", variant="tonal", id="vp3d-next",
                 click="trigger('next_step')",
                 disabled=("building || (!kiosk && step_index >= step_count - 1)",))
-        html.Span("Step {{ step_index + 1 }} of {{ step_count }}", classes="vp3d-stepcount",
+        html.Span("{{ t.step_of.replace('%(n)s', step_index + 1).replace('%(total)s', step_count) }}",
+                  classes="vp3d-stepcount",
                   id="vp3d-stepcount")
-        v3.VBtn("Start again", prepend_icon="mdi-restart", color="primary", variant="flat",
+        v3.VBtn("{{ t.start_again }}", prepend_icon="mdi-restart", color="primary", variant="flat",
                 v_if="kiosk", id="vp3d-start-again", click="trigger('start_again')",
                 disabled=("building",))
         v3.VSlider(
@@ -432,19 +443,19 @@ def _controls() -> None:
             update_modelValue="trigger('seek', [$event])",
             hide_details=True,
             color="primary",
-            label="Time in step",
+            label=("t.time_in_step",),
             classes="vp3d-slider",
             id="vp3d-slider",
         )
-        v3.VBtn("{{ muted ? 'Unmute' : 'Mute' }}",
+        v3.VBtn("{{ muted ? t.unmute : t.mute }}",
                 prepend_icon=("muted ? 'mdi-volume-off' : 'mdi-volume-high'",), variant="tonal",
                 id="vp3d-mute", click="muted = !muted",
                 __properties=_aria(aria_pressed=""), aria_pressed=("muted ? 'true' : 'false'",))
-        v3.VBtn("Save picture", prepend_icon="mdi-camera", variant="tonal", id="vp3d-save",
+        v3.VBtn("{{ t.save_picture }}", prepend_icon="mdi-camera", variant="tonal", id="vp3d-save",
                 v_if="!kiosk",  # nothing to save to at an event
                 disabled=("building",),
                 click="trigger('save_picture').then((p) => utils.get('vp3d').download(p))")
-        v3.VBtn("Take-home sheet", prepend_icon="mdi-file-document-outline", variant="tonal",
+        v3.VBtn("{{ t.take_home }}", prepend_icon="mdi-file-document-outline", variant="tonal",
                 id="vp3d-handout", v_if="!kiosk",  # one patient's sheet (vp3d.app.take_home)
                 href=("`/handout.pdf?level=${level}&grade=${grade}&kind=${kind}&procedure=${procedure}"
                       "&lang=${lang}&paper=${utils.get('vp3d').sheetPaper()}`",),

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from vp3d.checks import check_grade, check_kind, check_procedure, check_procedure_level
 from vp3d.handout.layout import sheet_html
-from vp3d.handout.options import check_paper, check_sheet_language
+from vp3d.checks import check_lang
+from vp3d.handout.options import check_paper
 from vp3d.handout.pictures import sheet_pictures
 from vp3d.handout.text import sheet_text
 
@@ -32,7 +33,7 @@ class SheetChoice:
 
     def __post_init__(self):
         for name, check in (("level", check_procedure_level), ("grade", check_grade), ("kind", check_kind),
-                            ("procedure", check_procedure), ("lang", check_sheet_language),
+                            ("procedure", check_procedure), ("lang", check_lang),
                             ("paper", check_paper)):
             object.__setattr__(self, name, check(getattr(self, name)))
 

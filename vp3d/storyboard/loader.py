@@ -31,7 +31,9 @@ order), ``title``, ``camera`` (``preset`` and/or ``position_mm``, ``focal_mm``, 
 One file's keys, types and vocabulary are checked by the pydantic models of
 :mod:`vp3d.storyboard.scene_schema` through the shared strict reader :mod:`vp3d.schema`; this
 module joins the steps (libraries, defaults) and checks what needs the whole step or scene.
-Every problem raises :class:`SceneError` (a ``ValueError``) whose one-line message names the
+Patient text in another language comes from the translation file beside each English file
+(``scenes/es/common.yaml``, :mod:`vp3d.storyboard.translation`), keyed by the same step ids:
+``load_scene(path, "es")``. Every problem raises :class:`SceneError` (a ``ValueError``) whose one-line message names the
 file, the step and the field: ``scenes/x.yaml: step 'needle': animate[0].param: unknown
 parameter 'needle.speed' (known: ...)``.
 """
@@ -57,6 +59,7 @@ from vp3d.storyboard.scene import (
     Sentence,
     Step,
 )
+from vp3d.i18n import DEFAULT_LANGUAGE
 from vp3d.storyboard.narration import DERIVED_FIELDS, STEP_FIELDS, template_fields
 from vp3d.storyboard.scene_schema import (
     AnimationSpec,
@@ -67,6 +70,7 @@ from vp3d.storyboard.scene_schema import (
     StepSpec,
     UseSpec,
 )
+from vp3d.storyboard.translation import TranslationSpec, translate_document, translation_path
 
 __all__ = ["SCENES_DIR", "SceneError", "load_named_scene", "load_scene", "scene_path"]
 
@@ -156,10 +160,21 @@ def _parse_use(file: str, index: int, raw: dict, library: dict[str, _Draft]) -> 
     return _Draft(sid, fields, origin)
 
 
-def _load_library(path: Path, shown: str) -> tuple[dict, dict[str, _Draft]]:
+def _translated(doc: dict, path: Path, shown: str, language: str) -> dict:
+    """A storyboard file's YAML with its patient text in ``language`` (from the translation
+    beside it); the English file's own problems are named first."""
+    if language != DEFAULT_LANGUAGE:
+        parse(LibrarySpec if "library" in doc and "scene" not in doc else SceneSpec, doc,
+              error=SceneError, file=shown)  # the English file's own problems first
+        doc = translate_document(doc, path, language)
+    return doc
+
+
+def _load_library(path: Path, shown: str, language: str = DEFAULT_LANGUAGE) -> tuple[dict, dict[str, _Draft]]:
     doc = read_yaml(path, shown, SceneError)
     if "library" not in doc:
         raise SceneError(shown, None, None, "an included file must be a step library (a 'library: <name>' key)")
+    doc = _translated(doc, path, shown, language)
     spec = parse(LibrarySpec, doc, error=SceneError, file=shown)
     drafts: dict[str, _Draft] = {}
     for i, raw in enumerate(spec.steps):
@@ -223,14 +238,17 @@ def _fail(file: str, step: str, field: str, message: str):
     raise SceneError(file, step, field, message)
 
 
-def load_scene(path) -> Scene:
-    """Load, validate and resolve one scene file; raises :class:`SceneError`."""
+def load_scene(path, language: str = DEFAULT_LANGUAGE) -> Scene:
+    """Load, validate and resolve one scene file, its patient text in ``language`` (``en``, or
+    a language with translation files beside it, e.g. ``scenes/es/``); raises :class:`SceneError`."""
     path = Path(path)
     shown = str(path)
     doc = read_yaml(path, shown, SceneError)
     if "library" in doc and "scene" not in doc:
         raise SceneError(shown, None, None, "this is a step library; load a scene that includes it")
+    doc = _translated(doc, path, shown, language)
     spec = parse(SceneSpec, doc, error=SceneError, file=shown)
+    words = procedure_words(path, language) if language != DEFAULT_LANGUAGE else spec.procedure
 
     defaults: dict = {"visible": {}, "state": {}}
     library: dict[str, _Draft] = {}
@@ -239,7 +257,7 @@ def load_scene(path) -> Scene:
         if not inc_path.is_file():
             raise SceneError(shown, None, f"include[{i}]",
                              f"included file {inc!r} not found beside the scene ({inc_path})")
-        lib_defaults, lib_steps = _load_library(inc_path, str(inc_path))
+        lib_defaults, lib_steps = _load_library(inc_path, str(inc_path), language)
         for k in defaults:
             defaults[k].update(lib_defaults[k])
         for sid, d in lib_steps.items():
@@ -257,14 +275,21 @@ def load_scene(path) -> Scene:
             raise SceneError(shown, draft.id, f"steps[{i}].id",
                              f"duplicate step id {draft.id!r} (first at steps[{first_at[draft.id]}])")
         first_at[draft.id] = i
-        step = _finish(draft, spec.procedure, defaults)
+        step = _finish(draft, words, defaults)
         if steps and TOPICS.index(step.topic) < TOPICS.index(steps[-1].topic):
             raise SceneError(shown, step.id, "topic",
                              f"{step.topic!r} comes after {steps[-1].topic!r} (step {steps[-1].id!r}); "
                              f"topics go in the order {', '.join(TOPICS)}")
         steps.append(step)
     return Scene(name=spec.scene, procedure=spec.procedure, title=MappingProxyType(dict(spec.title)),
-                 steps=tuple(steps), path=shown)
+                 steps=tuple(steps), path=shown, language=language)
+
+
+def procedure_words(path: Path, language: str) -> str:
+    """The procedure's name in ``language``, as the scene's translation file gives it."""
+    tpath = translation_path(path, language)
+    return parse(TranslationSpec, read_yaml(tpath, str(tpath), SceneError), error=SceneError,
+                 file=str(tpath)).procedure
 
 
 def scene_path(name: str, directory: Path | None = None) -> Path:
@@ -272,6 +297,6 @@ def scene_path(name: str, directory: Path | None = None) -> Path:
     return Path(directory or SCENES_DIR) / f"{name}.yaml"
 
 
-def load_named_scene(name: str, directory: Path | None = None) -> Scene:
-    """Load ``scenes/<name>.yaml``, e.g. ``load_named_scene("kyphoplasty")``."""
-    return load_scene(scene_path(name, directory))
+def load_named_scene(name: str, directory: Path | None = None, language: str = DEFAULT_LANGUAGE) -> Scene:
+    """Load ``scenes/<name>.yaml``, e.g. ``load_named_scene("kyphoplasty", language="es")``."""
+    return load_scene(scene_path(name, directory), language)

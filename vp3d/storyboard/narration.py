@@ -59,6 +59,23 @@ KIND_WORDS = {
     "biconcave": "pressed in at the middle of its top and bottom",
     "crush": "flattened across its whole depth, back as well as front",
 }
+#: Spanish forms of the fields that are words (the others are numbers, names or student terms).
+#: Grades agree with "fractura"; kinds describe "el hueso"; regions follow "en la".
+GRADE_WORDS_ES = {1: "leve", 2: "moderada", 3: "grave"}
+GENANT_RANGES_ES = {1: "20\u201325", 2: "25\u201340", 3: "m\u00e1s de 40"}
+KIND_WORDS_ES = {
+    "wedge": "m\u00e1s aplastado por delante, como una cu\u00f1a",
+    "biconcave": "hundido en el centro de sus caras de arriba y de abajo",
+    "crush": "aplastado en toda su profundidad, por detr\u00e1s y por delante",
+}
+KIND_NAMES_ES = {"wedge": "en cu\u00f1a", "biconcave": "bic\u00f3ncava", "crush": "por aplastamiento"}
+_FRACTIONS_ES = ("un quinto", "un cuarto", "un tercio", "dos quintos", "la mitad", "tres quintos",
+                 "dos tercios", "tres cuartos", "cuatro quintos")
+#: Fields a translated sentence may use: those with a form in every language.
+TRANSLATED_FIELDS: tuple[str, ...] = (
+    "level", "level_name", "region", "grade", "grade_words", "loss_range", "loss_percent",
+    "loss_words", "kind", "kind_words", "strength_ml", "stiffness_ml", "procedure", "cement_ml",
+    "balloon_ml")
 _FRACTIONS = ((1 / 5, "a fifth"), (1 / 4, "a quarter"), (1 / 3, "a third"), (2 / 5, "two fifths"),
               (1 / 2, "half"), (3 / 5, "three fifths"), (2 / 3, "two thirds"),
               (3 / 4, "three quarters"), (4 / 5, "four fifths"))
@@ -86,8 +103,16 @@ def template_fields(text: str) -> list[str]:
     return names
 
 
-def _region(level: str) -> tuple[str, str]:
+def _region(level: str, language: str = "en") -> tuple[str, str]:
     n = int(level[1:])
+    if language == "es":
+        if level[0] == "T":
+            if n <= 4:
+                return "parte alta de la espalda", "columna tor\u00e1cica alta"
+            if n <= 10:
+                return "zona media de la espalda", "columna tor\u00e1cica media"
+            return "parte baja de la zona media de la espalda", "uni\u00f3n toracolumbar"
+        return "parte baja de la espalda", "uni\u00f3n toracolumbar" if n == 1 else "columna lumbar"
     if level[0] == "T":
         if n <= 4:
             return "upper back", "upper thoracic spine"
@@ -97,13 +122,17 @@ def _region(level: str) -> tuple[str, str]:
     return "lower back", "thoracolumbar junction" if n == 1 else "lumbar spine"
 
 
-def _loss_words(fraction: float) -> str:
-    value, words = min(_FRACTIONS, key=lambda fw: (abs(fw[0] - fraction), -fw[0]))
-    return f"about {words}"
+def _loss_words(fraction: float, language: str = "en") -> str:
+    i = min(range(len(_FRACTIONS)), key=lambda k: (abs(_FRACTIONS[k][0] - fraction), -_FRACTIONS[k][0]))
+    if language == "es":
+        return f"alrededor de {_FRACTIONS_ES[i]}"
+    return f"about {_FRACTIONS[i][1]}"
 
 
-def narration_context(level: str = "L1", grade: int = 2, kind: str = "wedge") -> dict[str, str]:
-    """Context fields for a fracture of ``level`` with Genant ``grade`` and type ``kind``.
+def narration_context(level: str = "L1", grade: int = 2, kind: str = "wedge",
+                      language: str = "en") -> dict[str, str]:
+    """Context fields for a fracture of ``level`` with Genant ``grade`` and type ``kind``, the
+    fields that are words in ``language`` (``en`` or ``es``; see :data:`TRANSLATED_FIELDS`).
 
     Raises ``ValueError`` (from :class:`vp3d.pathology.fracture.Fracture`) naming the valid values.
     """
@@ -112,19 +141,20 @@ def narration_context(level: str = "L1", grade: int = 2, kind: str = "wedge") ->
 
     f = Fracture(level, grade, kind)
     targets = cement_targets(f.level)
-    region, region_clinical = _region(f.level)
+    region, region_clinical = _region(f.level, language)
+    es = language == "es"
     return {
         "level": f.level,
-        "level_name": level_in_words(f.level),
+        "level_name": level_in_words(f.level, language),
         "region": region,
         "region_clinical": region_clinical,
         "grade": str(f.grade),
-        "grade_words": GRADE_WORDS[f.grade],
-        "loss_range": GENANT_RANGES[f.grade],
+        "grade_words": (GRADE_WORDS_ES if es else GRADE_WORDS)[f.grade],
+        "loss_range": (GENANT_RANGES_ES if es else GENANT_RANGES)[f.grade],
         "loss_percent": f"{round(100 * f.height_loss):d}",
-        "loss_words": _loss_words(f.height_loss),
-        "kind": f.kind,
-        "kind_words": KIND_WORDS[f.kind],
+        "loss_words": _loss_words(f.height_loss, language),
+        "kind": KIND_NAMES_ES[f.kind] if es else f.kind,
+        "kind_words": (KIND_WORDS_ES if es else KIND_WORDS)[f.kind],
         "strength_ml": f"{targets.strength_ml:g}",
         "stiffness_ml": f"{targets.stiffness_ml:g}",
         "cement_group": targets.group,
@@ -200,4 +230,4 @@ def narration_text(step: Step, audience: str, context: Mapping[str, object]) -> 
 
 __all__ = ["AUDIENCES", "CONTEXT_FIELDS", "DERIVED_FIELDS", "KNOWN_FIELDS", "SCENE_FIELDS", "STEP_FIELDS",
            "TemplateError", "audience_of", "narration_context", "narration_text",
-           "render_narration", "render_title", "step_values", "template_fields"]
+           "render_narration", "render_title", "step_values", "template_fields", "TRANSLATED_FIELDS"]

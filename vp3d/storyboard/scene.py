@@ -262,6 +262,7 @@ class Scene:
     title: Mapping[str, str]
     steps: tuple[Step, ...]
     path: str = ""
+    language: str = "en"  # the patient text's language (student text is English)
 
     @property
     def ids(self) -> list[str]:

@@ -295,6 +295,11 @@
       }
     },
 
+    // The document's language follows the session's (screen readers, hyphenation, spelling).
+    setLanguage(lang) {
+      if (typeof lang === "string" && /^[a-z]{2}$/.test(lang)) document.documentElement.lang = lang;
+    },
+
     // Download a picture the server rendered ({url: data URL, name: file name}).
     download(picture) {
       if (!picture || !picture.url) return;
