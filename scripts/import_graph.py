@@ -28,6 +28,7 @@ ROLES = {
     "storyboard": "scenes, narration", "practice": "student's needle",
     "procedure": "one choice's model", "quiz": "questions, images",
     "app": "trame page", "cli": "command line", "__main__": "python -m vp3d",
+    "capacity": "memory per session", "busy_page": "the 503 page",
 }
 
 

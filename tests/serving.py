@@ -88,12 +88,13 @@ def serve(extra_args: Sequence[str] = (), *, log_path: Path | None = None,
         stop(process)
 
 
-def stop(process: subprocess.Popen) -> None:
-    """SIGTERM, then SIGKILL after 10 s."""
+def stop(process: subprocess.Popen, timeout_s: float = 10.0) -> None:
+    """SIGINT (Ctrl+C: stop now; SIGTERM would drain open sessions first), then SIGKILL after
+    ``timeout_s``."""
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)

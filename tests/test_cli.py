@@ -186,6 +186,8 @@ def test_bad_paths_ports_and_hosts_are_one_line_and_exit_2_before_any_work(tmp_p
             ("serve", "--host", "999.1.1.1"): "not an address or name",
             ("serve", "--host", "127.0.0.1", "--port", str(taken)): f"port {taken} on 127.0.0.1 is in use",
             ("serve", "--grade", "5"): "grade must be 1, 2 or 3",
+            ("serve", "--max-sessions", "0"): "argument --max-sessions: must be a whole number from 1",
+            ("serve", "--idle-timeout", "soon"): "argument --idle-timeout: must be a number of seconds",
         }
         for args, words in cases.items():
             start = time.monotonic()
