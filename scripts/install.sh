@@ -11,8 +11,10 @@ PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
 # Offscreen VTK (EGL with Mesa's software rasteriser when there is no GPU), headless Chromium
-# for the browser tests, espeak-ng for narration audio, a font for page text.
-PACKAGES=(libegl1 libgl1 libegl-mesa0 libglx-mesa0 libgl1-mesa-dri chromium fonts-dejavu-core espeak-ng)
+# for the browser tests, espeak-ng for narration audio, a font for page text, HAProxy for
+# `vp3d deploy` (the reverse proxy in front of the workers; Debian's own haproxy service stays
+# idle with its empty default configuration).
+PACKAGES=(libegl1 libgl1 libegl-mesa0 libglx-mesa0 libgl1-mesa-dri chromium fonts-dejavu-core espeak-ng haproxy)
 
 say() { printf 'install: %s\n' "$*" >&2; }
 

@@ -3,10 +3,10 @@
 A worker (one ``vp3d serve`` process) costs :data:`WORKER_MB` once started, each engine model
 it builds (one per level, grade, type and procedure chosen; a worker keeps up to
 :data:`MODELS_PER_WORKER`) :data:`MODEL_MB`, and each open session :data:`SESSION_MB` more.
-The figures are resident memory read from ``/healthz`` with story and practice sessions open
-in headless Chromium (2 cores, no GPU). A worker's default session cap is what its share of
-the memory available holds, so a full machine shows the busy page instead of running out of
-memory.
+The figures are resident memory read from ``/healthz`` by ``python bench/deploy.py`` (2 cores,
+no GPU; the README's "Deploying" section gives them). A worker's default session cap is what
+its share of the memory available holds, so a full machine shows the busy page instead of
+running out of memory.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``vp3d`` command: ``serve``, ``build-meshes``, ``render`` and ``radiographs``.
+"""The ``vp3d`` command: ``serve``, ``deploy``, ``build-meshes``, ``render`` and ``radiographs``.
 
 Bad input (an unknown level, a bad view) prints one line to stderr and exits with 2. Options
 are checked as argparse reads them, by the project's one value checker (:mod:`vp3d.checks`), so
@@ -22,8 +22,12 @@ from vp3d.checks import (
     check_procedure_level,
     in_words,
 )
+from vp3d.capacity import default_workers
 from vp3d.levels import LEVELS, PROCEDURE_LEVELS, span
 from vp3d.meshing.views import RENDER_VIEWS
+
+#: Most workers ``vp3d deploy`` starts on one machine.
+MAX_WORKERS = 256
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -61,7 +65,7 @@ _PROCEDURE = span(PROCEDURE_LEVELS)
 def _parser() -> argparse.ArgumentParser:
     p = _OneLineParser(prog="vp3d", description="Vertebroplasty in 3D: a teaching app.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                           help="serve, build-meshes, render or radiographs")
+                           help="serve, deploy, build-meshes, render or radiographs")
 
     s = sub.add_parser("serve", help="start the web app on the default scene")
     s.add_argument("--host", default="localhost", help="interface to listen on (default localhost)")
@@ -74,6 +78,18 @@ def _parser() -> argparse.ArgumentParser:
     _limit_options(s)
     s.add_argument("--worker-id", type=_option(_count("--worker-id", 0, 10_000)), default=None,
                    help="the number this server reports on /healthz (vp3d deploy sets it)")
+
+    d = sub.add_parser("deploy", help="serve many visitors: N workers behind HAProxy on one machine")
+    d.add_argument("--workers", type=_option(_count("--workers", 1, MAX_WORKERS)), default=None,
+                   help=f"worker processes, 1-{MAX_WORKERS} (default: one per core, here {default_workers()})")
+    d.add_argument("--host", default="localhost",
+                   help="interface the proxy listens on (default localhost; 0.0.0.0 for every one)")
+    d.add_argument("--port", type=_option(_port), default="8080",
+                   help="the proxy's TCP port 1-65535, or 0 for any free one (default 8080)")
+    d.add_argument("--haproxy", default=None,
+                   help="the HAProxy program (default: haproxy on PATH, else /usr/sbin/haproxy)")
+    _story_options(d)
+    _limit_options(d)
 
     b = sub.add_parser("build-meshes", help="generate the browser meshes into meshes/")
     b.add_argument("--top", type=_option(check_level), default="T10",
@@ -113,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _story_options(p: argparse.ArgumentParser) -> None:
-    """What a new session opens on, and the kiosk."""
+    """What a new session opens on, and the kiosk: the same for ``serve`` and ``deploy``."""
     p.add_argument("--level", type=_option(check_procedure_level), default="L1",
                    help=f"level a new session opens on, {_PROCEDURE} (default L1)")
     p.add_argument("--grade", type=_option(check_grade), default="2",
@@ -165,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
                   audience=args.audience, max_sessions=_max_sessions(args, 1),
                   idle_timeout_s=args.idle_timeout or None, drain_grace_s=args.drain_grace,
                   worker_id=args.worker_id)
+        elif args.command == "deploy":
+            return _deploy(args)
         elif args.command == "build-meshes":
             from vp3d.meshing.cache import build_scene_meshes, scene_dir
 
@@ -248,6 +266,34 @@ def _max_sessions(args: argparse.Namespace, workers: int) -> int:
     from vp3d.capacity import available_mb, sessions_that_fit
 
     return args.max_sessions or sessions_that_fit(available_mb(), workers)
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    """``vp3d deploy``: everything checked first (port, HAProxy), then the supervisor runs."""
+    from pathlib import Path
+
+    from vp3d.capacity import available_mb, workers_that_fit
+    from vp3d.deploy import haproxy
+    from vp3d.deploy.supervisor import Plan, deploy
+
+    address, port = _check_listen(args.host, args.port)
+    binary = haproxy.find(args.haproxy)
+    haproxy.version(binary)
+    workers = args.workers or default_workers()
+    story = ["--level", args.level, "--grade", str(args.grade), "--kind", args.kind,
+             "--procedure", args.procedure, "--audience", args.audience] + (["--kiosk"] if args.kiosk else [])
+    plan = Plan(workers=workers, host=address, port=port, haproxy=Path(binary),
+                max_sessions=_max_sessions(args, workers), idle_timeout_s=args.idle_timeout or None,
+                drain_grace_s=args.drain_grace, story_args=tuple(story))
+    memory = available_mb()
+    if not args.max_sessions:
+        print(f"vp3d: {plan.max_sessions} session(s) per worker fit the {memory:.0f} MB available "
+              f"(--max-sessions sets another cap)", file=sys.stderr, flush=True)
+    fit = workers_that_fit(memory, 1)
+    if fit < workers:
+        print(f"vp3d: warning: {workers} workers with their models need more than the {memory:.0f} MB "
+              f"available; {max(fit, 1)} would fit (--workers)", file=sys.stderr, flush=True)
+    return deploy(plan)
 
 
 def _check_listen(host: str, port: int) -> tuple[str, int]:
