@@ -28,6 +28,8 @@ ROLES = {
     "storyboard": "scenes, narration", "practice": "student's needle",
     "procedure": "one choice's model", "quiz": "questions, images",
     "app": "trame page", "cli": "command line", "__main__": "python -m vp3d",
+    "deploy": "workers behind HAProxy", "capacity": "memory per session",
+    "busy_page": "the 503 page",
 }
 
 
@@ -78,7 +80,7 @@ def draw(edges: dict[str, set[str]]) -> str:
                          f'marker-end="url(#a)"/>')
     for name, (x, y) in where.items():
         short = name.removeprefix("vp3d.")
-        engine = short not in ("app", "cli", "__main__")
+        engine = short not in ("app", "cli", "__main__", "deploy")
         fill, stroke = ("#e8f0fb", "#3a6ea5") if engine else ("#fbeee6", "#b0623a")
         parts.append(f'<g><rect x="{x:.0f}" y="{y:.0f}" width="{BOX_W}" height="{BOX_H}" rx="7" '
                      f'fill="{fill}" stroke="{stroke}"/>'
@@ -87,7 +89,7 @@ def draw(edges: dict[str, set[str]]) -> str:
                      f'<text x="{x + BOX_W / 2:.0f}" y="{y + 28:.0f}" text-anchor="middle" '
                      f'font-size="10" fill="#333">{escape(ROLES.get(short, ""))}</text></g>')
     parts.append(f'<text x="{MARGIN}" y="{height - 10:.0f}" font-size="11" fill="#333">Blue: engine '
-                 'packages (no UI imports). Orange: the app and the command line. An arrow runs '
+                 'packages (no UI imports). Orange: the app, the command line and deploy. An arrow runs '
                  'from a package to each package that imports it.</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

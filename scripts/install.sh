@@ -15,10 +15,12 @@ VENV="${VENV:-.venv}"
 
 # Offscreen VTK (EGL with Mesa's software rasteriser when there is no GPU), headless Chromium
 # for the browser tests, espeak-ng for narration audio, a font for page text and the take-home
-# sheet (DejaVu has every Spanish letter), Pango for WeasyPrint's text layout (the sheet's PDF).
+# sheet (DejaVu has every Spanish letter), Pango for WeasyPrint's text layout (the sheet's PDF),
+# HAProxy for `vp3d deploy` (the reverse proxy in front of the workers; Debian's own haproxy
+# service stays idle with its empty default configuration).
 RUNTIME_PACKAGES=(libegl1 libgl1 libegl-mesa0 libglx-mesa0 libgl1-mesa-dri fonts-dejavu-core espeak-ng
                   libpango-1.0-0 libpangoft2-1.0-0)
-PACKAGES=("${RUNTIME_PACKAGES[@]}" chromium)
+PACKAGES=("${RUNTIME_PACKAGES[@]}" chromium haproxy)
 
 say() { printf 'install: %s\n' "$*" >&2; }
 

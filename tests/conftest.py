@@ -45,6 +45,19 @@ def kiosk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def haproxy_binary() -> Path:
+    """Debian's HAProxy, which ``make test`` installs (skipped off CI when it is absent)."""
+    from vp3d.deploy import haproxy
+
+    try:
+        return haproxy.find()
+    except ValueError as exc:
+        if _in_ci():
+            pytest.fail(f"deploy tests must run in CI but {exc}")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
 def chromium_browser() -> Iterator[object]:
     """Headless Debian Chromium driven by Playwright (skipped off CI when it is absent).
 

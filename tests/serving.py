@@ -1,4 +1,5 @@
-"""``vp3d serve`` on a free loopback port, for the browser tests, the benches and the scripts.
+"""``vp3d serve`` (or ``vp3d deploy``) on a free loopback port, for the browser tests, the benches
+and the scripts.
 
 One helper so that every caller starts, waits for and stops the server the same way. Benches
 and scripts put the checkout on ``sys.path`` and import it as ``tests.serving``.
@@ -88,12 +89,72 @@ def serve(extra_args: Sequence[str] = (), *, log_path: Path | None = None,
         stop(process)
 
 
-def stop(process: subprocess.Popen) -> None:
-    """SIGTERM, then SIGKILL after 10 s."""
+def stop(process: subprocess.Popen, timeout_s: float = 10.0) -> None:
+    """SIGINT (Ctrl+C: stop now; SIGTERM would drain open sessions first), then SIGKILL after
+    ``timeout_s``."""
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@dataclass
+class Deployed:
+    """A running ``vp3d deploy``: its public URL, process and log."""
+
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def worker_ports(self) -> dict[int, int]:
+        """Worker number -> its loopback port, from the supervisor's "worker K started" lines."""
+        import re
+
+        found = re.findall(r"worker (\d+) started \(pid \d+, 127\.0\.0\.1:(\d+)\)", self.log())
+        return {int(k): int(port) for k, port in found}
+
+    def health(self, worker: int, timeout_s: float = 5.0) -> dict | None:
+        """The worker's ``/healthz`` JSON (also when it answers 503), or ``None`` if it is down."""
+        import json
+
+        url = f"http://127.0.0.1:{self.worker_ports()[worker]}/healthz"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout_s) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as exc:
+            return json.load(exc)
+        except OSError:
+            return None
+
+
+@contextlib.contextmanager
+def deploy(workers: int, extra_args: Sequence[str] = (), *, log_path: Path,
+           timeout_s: float = START_TIMEOUT_S) -> Iterator[Deployed]:
+    """Run ``python -m vp3d deploy --workers N`` on a free loopback port until the block ends
+    (then SIGINT: stop now). Waits for its "vp3d running at" line; ``RuntimeError`` with the
+    log if it exits first or takes longer than ``timeout_s``."""
+    port = free_port()
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+    command = [sys.executable, "-m", "vp3d", "deploy", "--workers", str(workers),
+               "--host", "127.0.0.1", "--port", str(port), *extra_args]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deployed = Deployed(f"http://127.0.0.1:{port}/", process, log_path)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while "vp3d running at" not in deployed.log():
+            if process.poll() is not None:
+                raise RuntimeError(f"vp3d deploy exited with {process.returncode}:\n{deployed.log()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"vp3d deploy did not start in {timeout_s:.0f} s:\n{deployed.log()}")
+            time.sleep(0.25)
+        yield deployed
+    finally:
+        stop(process, timeout_s=30)  # the supervisor gives its workers 15 s

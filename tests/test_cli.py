@@ -187,6 +187,15 @@ def test_bad_paths_ports_and_hosts_are_one_line_and_exit_2_before_any_work(tmp_p
             ("serve", "--host", "999.1.1.1"): "not an address or name",
             ("serve", "--host", "127.0.0.1", "--port", str(taken)): f"port {taken} on 127.0.0.1 is in use",
             ("serve", "--grade", "5"): "grade must be 1, 2 or 3",
+            ("serve", "--max-sessions", "0"): "argument --max-sessions: must be a whole number from 1",
+            ("serve", "--idle-timeout", "soon"): "argument --idle-timeout: must be a number of seconds",
+            ("deploy", "--workers", "0"): "argument --workers: must be a whole number from 1 to 256, got '0'",
+            ("deploy", "--drain-grace", "-1"): "argument --drain-grace: must be a number of seconds, 0 or more",
+            ("deploy", "--host", "127.0.0.1", "--port", str(taken)): f"port {taken} on 127.0.0.1 is in use",
+            ("deploy", "--port", "0", "--haproxy", str(tmp_path / "haproxy")): "no HAProxy program there "
+                                                                               "(Debian/Ubuntu: apt-get install haproxy",
+            ("deploy", "--port", "0", "--haproxy", str(existing_file)): "no HAProxy program there",
+            ("deploy", "--port", "0", "--haproxy", sys.executable): "is not HAProxy",
         }
         for args, words in cases.items():
             start = time.monotonic()

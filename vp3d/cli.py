@@ -1,4 +1,4 @@
-"""The ``vp3d`` command: ``serve``, ``build-meshes``, ``build-narration``, ``render``,
+"""The ``vp3d`` command: ``serve``, ``deploy``, ``build-meshes``, ``build-narration``, ``render``,
 ``radiographs`` and ``handout``.
 
 Bad input (an unknown level, a bad view) prints one line to stderr and exits with 2. Options
@@ -24,9 +24,13 @@ from vp3d.checks import (
     check_procedure_level,
     in_words,
 )
+from vp3d.capacity import default_workers
 from vp3d.handout.options import check_paper
 from vp3d.levels import LEVELS, PROCEDURE_LEVELS, span
 from vp3d.meshing.views import RENDER_VIEWS
+
+#: Most workers ``vp3d deploy`` starts on one machine.
+MAX_WORKERS = 256
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -64,7 +68,7 @@ _PROCEDURE = span(PROCEDURE_LEVELS)
 def _parser() -> argparse.ArgumentParser:
     p = _OneLineParser(prog="vp3d", description="Vertebroplasty in 3D: a teaching app.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                           help="serve, build-meshes, build-narration, render, radiographs or handout")
+                           help="serve, deploy, build-meshes, build-narration, render, radiographs or handout")
 
     s = sub.add_parser("serve", help="start the web app on the default scene")
     s.add_argument("--host", default="localhost", help="interface to listen on (default localhost)")
@@ -73,20 +77,22 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--server", action="store_true", help="do not open a browser")
     s.add_argument("--shared", action="store_true",
                    help="one story for every tab (default: each browser session has its own)")
-    s.add_argument("--level", type=_option(check_procedure_level), default="L1",
-                   help=f"level a new session opens on, {_PROCEDURE} (default L1)")
-    s.add_argument("--grade", type=_option(check_grade), default="2",
-                   help="its Genant grade, 1, 2 or 3 (default 2)")
-    s.add_argument("--kind", type=_option(check_kind), default="wedge",
-                   help="fracture type: wedge, biconcave or crush (default wedge)")
-    s.add_argument("--procedure", type=_option(check_procedure), default="vertebroplasty",
-                   help="vertebroplasty or kyphoplasty (default vertebroplasty)")
-    s.add_argument("--audience", type=_option(check_audience), default="patient",
-                   help="patient, student or kiosk (default patient)")
-    s.add_argument("--lang", type=_option(check_lang), default="en",
-                   help="language of a new session's page and patient story: en or es (default en)")
-    s.add_argument("--kiosk", action="store_true",
-                   help="outreach kiosk: the story plays on a loop with narration, no choices")
+    _story_options(s)
+    _limit_options(s)
+    s.add_argument("--worker-id", type=_option(_count("--worker-id", 0, 10_000)), default=None,
+                   help="the number this server reports on /healthz (vp3d deploy sets it)")
+
+    d = sub.add_parser("deploy", help="serve many visitors: N workers behind HAProxy on one machine")
+    d.add_argument("--workers", type=_option(_count("--workers", 1, MAX_WORKERS)), default=None,
+                   help=f"worker processes, 1-{MAX_WORKERS} (default: one per core, here {default_workers()})")
+    d.add_argument("--host", default="localhost",
+                   help="interface the proxy listens on (default localhost; 0.0.0.0 for every one)")
+    d.add_argument("--port", type=_option(_port), default="8080",
+                   help="the proxy's TCP port 1-65535, or 0 for any free one (default 8080)")
+    d.add_argument("--haproxy", default=None,
+                   help="the HAProxy program (default: haproxy on PATH, else /usr/sbin/haproxy)")
+    _story_options(d)
+    _limit_options(d)
 
     b = sub.add_parser("build-meshes", help="generate the browser meshes into meshes/")
     b.add_argument("--top", type=_option(check_level), default="T10",
@@ -145,6 +151,36 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _story_options(p: argparse.ArgumentParser) -> None:
+    """What a new session opens on, and the kiosk: the same for ``serve`` and ``deploy``."""
+    p.add_argument("--level", type=_option(check_procedure_level), default="L1",
+                   help=f"level a new session opens on, {_PROCEDURE} (default L1)")
+    p.add_argument("--grade", type=_option(check_grade), default="2",
+                   help="its Genant grade, 1, 2 or 3 (default 2)")
+    p.add_argument("--kind", type=_option(check_kind), default="wedge",
+                   help="fracture type: wedge, biconcave or crush (default wedge)")
+    p.add_argument("--procedure", type=_option(check_procedure), default="vertebroplasty",
+                   help="vertebroplasty or kyphoplasty (default vertebroplasty)")
+    p.add_argument("--audience", type=_option(check_audience), default="patient",
+                   help="patient, student or kiosk (default patient)")
+    p.add_argument("--lang", type=_option(check_lang), default="en",
+                   help="language of a new session's page and patient story: en or es (default en)")
+    p.add_argument("--kiosk", action="store_true",
+                   help="outreach kiosk: the story plays on a loop with narration, no choices")
+
+
+def _limit_options(p: argparse.ArgumentParser) -> None:
+    """A server's limits (:class:`vp3d.app.admission.Limits`): cap, idle closing, drain."""
+    p.add_argument("--max-sessions", type=_option(_count("--max-sessions", 1, 100_000)), default=None,
+                   help="open sessions one server takes before new visitors get a 'busy' page "
+                        "(default: what the memory available holds, see the README)")
+    p.add_argument("--idle-timeout", type=_option(_seconds("--idle-timeout")), default="1800",
+                   help="close a session nobody has touched for this many seconds; 0 never "
+                        "(default 1800; the kiosk never)")
+    p.add_argument("--drain-grace", type=_option(_seconds("--drain-grace")), default="60",
+                   help="on SIGTERM, seconds open sessions may go on before the server exits (default 60)")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line read and its options checked; a bad one exits 2 with one line on stderr."""
     return _parser().parse_args(argv)
@@ -168,7 +204,11 @@ def main(argv: list[str] | None = None) -> int:
             _check_listen(args.host, args.port)
             serve(args.host, args.port, open_browser=not args.server, kiosk=args.kiosk, shared=args.shared,
                   level=args.level, grade=args.grade, kind=args.kind, procedure=args.procedure,
-                  audience=args.audience, lang=args.lang)
+                  audience=args.audience, lang=args.lang, max_sessions=_max_sessions(args, 1),
+                  idle_timeout_s=args.idle_timeout or None, drain_grace_s=args.drain_grace,
+                  worker_id=args.worker_id)
+        elif args.command == "deploy":
+            return _deploy(args)
         elif args.command == "build-meshes":
             from vp3d.meshing.cache import build_scene_meshes, scene_dir
 
@@ -232,8 +272,77 @@ def _port(text: str) -> int:
     return port
 
 
-def _check_listen(host: str, port: int) -> None:
-    """The host names an address of this machine and the port is free on it."""
+def _count(label: str, low: int, high: int) -> Callable[[str], int]:
+    """An argparse check of a whole number from ``low`` to ``high``."""
+
+    def check(text: str) -> int:
+        try:
+            value = int(str(text).strip())
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}, got {text!r}")
+        return value
+
+    check.__name__ = label.lstrip("-").replace("-", "_")
+    return check
+
+
+def _seconds(label: str) -> Callable[[str], float]:
+    """An argparse check of a number of seconds, 0 or more (and finite)."""
+
+    def check(text: str) -> float:
+        try:
+            value = float(str(text).strip())
+        except ValueError:
+            value = -1.0
+        if not (0 <= value < float("inf")):
+            raise ValueError(f"must be a number of seconds, 0 or more, got {text!r}")
+        return value
+
+    check.__name__ = label.lstrip("-").replace("-", "_")
+    return check
+
+
+def _max_sessions(args: argparse.Namespace, workers: int) -> int:
+    """``--max-sessions``, or by default what each of ``workers`` servers' share of memory holds."""
+    from vp3d.capacity import available_mb, sessions_that_fit
+
+    return args.max_sessions or sessions_that_fit(available_mb(), workers)
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    """``vp3d deploy``: everything checked first (port, HAProxy), then the supervisor runs."""
+    from pathlib import Path
+
+    from vp3d.capacity import available_mb, workers_that_fit
+    from vp3d.deploy import haproxy
+    from vp3d.deploy.supervisor import Plan, deploy
+
+    address, port = _check_listen(args.host, args.port)
+    binary = haproxy.find(args.haproxy)
+    haproxy.version(binary)
+    workers = args.workers or default_workers()
+    story = ["--level", args.level, "--grade", str(args.grade), "--kind", args.kind,
+             "--procedure", args.procedure, "--audience", args.audience,
+             "--lang", args.lang] + (["--kiosk"] if args.kiosk else [])
+    plan = Plan(workers=workers, host=address, port=port, haproxy=Path(binary),
+                max_sessions=_max_sessions(args, workers), idle_timeout_s=args.idle_timeout or None,
+                drain_grace_s=args.drain_grace, story_args=tuple(story))
+    memory = available_mb()
+    if not args.max_sessions:
+        print(f"vp3d: {plan.max_sessions} session(s) per worker fit the {memory:.0f} MB available "
+              f"(--max-sessions sets another cap)", file=sys.stderr, flush=True)
+    fit = workers_that_fit(memory, 1)
+    if fit < workers:
+        print(f"vp3d: warning: {workers} workers with their models need more than the {memory:.0f} MB "
+              f"available; {max(fit, 1)} would fit (--workers)", file=sys.stderr, flush=True)
+    return deploy(plan)
+
+
+def _check_listen(host: str, port: int) -> tuple[str, int]:
+    """The host names an address of this machine and the port is free on it: that address
+    and the port (a free one when ``port`` is 0)."""
     import socket
 
     try:
@@ -249,6 +358,7 @@ def _check_listen(host: str, port: int) -> None:
             if port and exc.errno in (98, 48):  # EADDRINUSE (Linux, macOS)
                 raise ValueError(f"port {port} on {host} is in use; pick another with --port, or 0 for any") from None
             raise ValueError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        return address[0], sock.getsockname()[1]
 
 
 def _check_out(path: str, *, folder: bool, kind: str = "PNG") -> None:

@@ -27,6 +27,8 @@ APP_KEYS = ("level", "grade", "kind", "procedure", "audience", "lang", "kiosk", 
             "tick_s", "model_factory", "build_now")
 #: The options that choose the story whose narration is made in the background at start.
 PREBUILD_KEYS = ("procedure", "level", "grade", "kind", "audience")
+#: Options of the worker's limits (:class:`vp3d.app.admission.Limits`), for per-session serving.
+LIMIT_KEYS = ("max_sessions", "idle_timeout_s", "drain_grace_s", "worker_id")
 
 
 def _env_options() -> dict[str, float]:
@@ -64,7 +66,10 @@ def serve(
         (``level``, ``grade``, ``kind``, ``procedure``, ``audience``, ``lang``, ``kiosk``, ``play_speed``,
         ``idle_s``, ``tick_s``, ``model_factory``, ``build_now``), else to trame's
         ``server.start``. ``VP3D_PLAY_SPEED``, ``VP3D_KIOSK_IDLE_S`` and ``VP3D_TICK_S`` in the
-        environment set the story clock (keyword arguments win).
+        environment set the story clock (keyword arguments win). ``max_sessions``,
+        ``idle_timeout_s``, ``drain_grace_s`` and ``worker_id`` set the limits of a
+        per-session server (:class:`~vp3d.app.admission.Limits`); the kiosk never closes
+        a session for idling.
     """
     if not os.environ.get("DISPLAY"):
         # The server never draws (the browser renders with vtk.js) but VTK still creates a
@@ -74,9 +79,11 @@ def serve(
     prebuild = {key: app_options[key] for key in PREBUILD_KEYS if key in app_options}
     if app_options.get("audience") != "student" or app_options.get("kiosk"):
         prebuild["lang"] = app_options.get("lang", "en")  # students' narration is English
-    narration_prebuild.start(**prebuild)
+    limits = {key: kwargs.pop(key) for key in LIMIT_KEYS if key in kwargs}
+    if limits.get("worker_id") in (None, 0, 1):  # under vp3d deploy, one worker makes it for all
+        narration_prebuild.start(**prebuild)
     if kwargs.pop("shared", False) is False:
-        _serve_sessions(host, port, open_browser, app_options)
+        _serve_sessions(host, port, open_browser, app_options, limits)
         return
     server = get_server(SERVER_NAME, client_type="vue3")
     app = VertebroplastyApp(server, **app_options)
@@ -98,13 +105,18 @@ def serve(
     )
 
 
-def _serve_sessions(host: str, port: int, open_browser: bool, app_options: dict) -> None:
+def _serve_sessions(host: str, port: int, open_browser: bool, app_options: dict, limits: dict) -> None:
     """One app (and state) per browser session, engine models shared by choice."""
     import asyncio
     import webbrowser
 
+    from vp3d.app.admission import Limits
     from vp3d.app.core import _default_model_factory
     from vp3d.app.sessions import SessionServer, SharedModels
+
+    if app_options.get("kiosk"):  # the kiosk plays on its own: never idle
+        limits["idle_timeout_s"] = None
+    limits = Limits(**limits)
 
     models = SharedModels(app_options.pop("model_factory", None) or _default_model_factory)
 
@@ -112,7 +124,7 @@ def _serve_sessions(host: str, port: int, open_browser: bool, app_options: dict)
         return VertebroplastyApp(get_server(name, client_type="vue3"), model_factory=models,
                                  **app_options)
 
-    web = SessionServer(make_app, models=models)
+    web = SessionServer(make_app, models=models, limits=limits)
 
     def ready(actual_port: int) -> None:
         url = _display_url(host, actual_port)
@@ -123,6 +135,6 @@ def _serve_sessions(host: str, port: int, open_browser: bool, app_options: dict)
     print("vp3d: starting the server (Ctrl+C to stop)", file=sys.stderr, flush=True)
     try:
         asyncio.run(web.run(host, port, on_ready=ready))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # before the server's own Ctrl+C handler is in place
         pass
 

@@ -4,14 +4,21 @@ trame keeps one state per server, so every tab of a single-app server drives the
 Here each connection gets its own :class:`~vp3d.app.core.VertebroplastyApp` (trame's
 ``MultiClientServer`` pattern), while the heavy engine models are shared between sessions
 that chose the same level, grade, type and procedure (they are read-only once built).
+Each worker answers ``GET /healthz`` for the reverse proxy and the supervisor of ``vp3d
+deploy``, takes sessions up to its cap (:mod:`vp3d.app.admission`), closes idle ones, and
+on SIGTERM drains: no new sessions, open ones go on up to a grace period, then it exits.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import gc
 import os
+import signal
+import sys
 import threading
+import time
 import uuid
 import weakref
 from collections import OrderedDict
@@ -19,10 +26,16 @@ from typing import Any, Callable
 
 from trame.tools.serve import MultiClientServer
 
+from vp3d import busy_page
 from vp3d.app import audio, take_home
+from vp3d.app.admission import READY, Admission, Limits
 
 #: Engine models kept for reuse across sessions (each is a few hundred MB at most).
 MODEL_CACHE_SIZE = 4
+#: Requests that open a session: the page (``/`` redirects to ``/index.html``) and its websocket.
+PAGE_PATHS = ("/", "/index.html")
+#: Seconds a closing websocket waits for the browser's answer before it is dropped.
+CLOSE_TIMEOUT_S = 5.0
 
 
 def rss_mb() -> float:
@@ -113,19 +126,29 @@ class SharedModels:
 
 class SessionServer(MultiClientServer):
     """trame's one-app-per-connection server, with the narration audio route, a real port
-    when asked for port 0, a ``/status`` route, and sessions that free what they hold when
-    their browser goes (trame's own handler keeps every session's server registered)."""
+    when asked for port 0, ``/status`` and ``/healthz`` routes, a session cap, idle closing,
+    a drain on SIGTERM, and sessions that free what they hold when their browser goes (trame's
+    own handler keeps every session's server registered)."""
 
     def __init__(self, make_app: Callable[[str], Any], *, max_msg_size: int = 20_000_000,
-                 heartbeat: int = 30, models: SharedModels | None = None):
+                 heartbeat: int = 30, models: SharedModels | None = None, limits: Limits | None = None):
         from aiohttp import web
 
         self._completion = None
         self.trame_app = make_app
-        self.ws_options = dict(max_msg_size=max_msg_size, heartbeat=heartbeat)
-        self.web_server = web.Application()
+        self.ws_options = dict(max_msg_size=max_msg_size, heartbeat=heartbeat, timeout=CLOSE_TIMEOUT_S)
+        self.admission = Admission(limits or Limits())
+
+        @web.middleware
+        async def admit(request, handler):  # a full or draining worker shows the busy page
+            if request.method == "GET" and request.path in PAGE_PATHS and not self.admission.admits(self.sessions):
+                return self._busy()
+            return await handler(request)
+
+        self.web_server = web.Application(middlewares=[admit])
         self.web_server.router.add_route("GET", "/", self._index_handler)
         self.web_server.router.add_route("GET", "/status", self._status_handler)
+        self.web_server.router.add_route("GET", "/healthz", self._health_handler)
         # The audio and take-home sheet routes go before the static catch-all at "/".
         audio.add_route(self.web_server)
         take_home.add_route(self.web_server)
@@ -140,11 +163,22 @@ class SessionServer(MultiClientServer):
         self.port: int | None = None
         self._models = models
         self._apps: weakref.WeakSet = weakref.WeakSet()  # apps not yet garbage-collected
+        self._open: dict[Any, float] = {}  # open websockets -> when the browser last sent something
+        self._draining: asyncio.Task | None = None
+
+    @staticmethod
+    def _busy():
+        from aiohttp import web
+
+        return web.Response(status=503, text=busy_page.BUSY_HTML, content_type="text/html",
+                            headers=busy_page.busy_headers())
 
     async def _ws_handler(self, request):
         from aiohttp import WSMsgType, web
         from trame.app.core import AVAILABLE_SERVERS
 
+        if not self.admission.admits(self.sessions):  # checked and counted with no await between
+            return self._busy()
         name = uuid.uuid4().hex
         self.sessions += 1
         app = self.trame_app(name)
@@ -159,11 +193,14 @@ class SessionServer(MultiClientServer):
                 await (ws.send_bytes(content) if binary else ws.send_str(content))
 
             await ws.prepare(request)
+            self._open[ws] = time.monotonic()
             connection = await app.server._server.ws.connect()
             connection.on_message(to_browser)
             async for msg in ws:
+                self._open[ws] = time.monotonic()
                 await connection.send(msg.type == WSMsgType.BINARY, msg)
         finally:
+            self._open.pop(ws, None)
             try:
                 if connection is not None:
                     await connection.close()
@@ -202,21 +239,86 @@ class SessionServer(MultiClientServer):
 
         return web.json_response(self.status())
 
-    async def run(self, host: str = "localhost", port: int = 8080,
-                  on_ready: Callable[[int], None] | None = None) -> None:
-        import asyncio
+    def health(self) -> dict:
+        """What the proxy and the supervisor ask: which worker, its pid, open sessions and the
+        cap, resident memory (MB), and whether it takes new sessions (ready, full or draining)."""
+        return {"worker": self.admission.limits.worker_id, "pid": os.getpid(),
+                "state": self.admission.state(self.sessions), "sessions": self.sessions,
+                "max_sessions": self.admission.limits.max_sessions, "rss_mb": round(rss_mb(), 1)}
 
+    async def _health_handler(self, request):
         from aiohttp import web
 
-        self._completion = asyncio.get_event_loop().create_future()
-        runner = web.AppRunner(self.web_server, handle_signals=True)
+        health = self.health()  # 503 unless ready: the proxy sends new visitors elsewhere
+        return web.json_response(health, status=200 if health["state"] == READY else 503,
+                                 headers={"Cache-Control": "no-store"})
+
+    async def _close(self, reason: str, sockets) -> None:
+        """Close these websockets (the page shows its connection as lost), all at once."""
+        from aiohttp import WSCloseCode
+
+        await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY, message=reason.encode())
+                               for ws in list(sockets)), return_exceptions=True)
+
+    async def _close_idle(self, limit_s: float) -> None:
+        """Close, every few seconds, the sessions whose browser sent nothing for ``limit_s``."""
+        while True:
+            await asyncio.sleep(min(max(limit_s / 4, 0.5), 30.0))
+            now = time.monotonic()
+            idle = [ws for ws, last in self._open.items() if self.admission.idle(now - last)]
+            if idle:
+                print(f"vp3d: closing {len(idle)} session(s) idle for {limit_s:g} s", file=sys.stderr, flush=True)
+                await self._close("idle", idle)
+
+    def drain(self) -> None:
+        """Stop taking sessions, let open ones go on up to the grace period, then stop (SIGTERM)."""
+        if self._draining is None:
+            self._draining = asyncio.ensure_future(self._drain())
+
+    async def _drain(self) -> None:
+        grace_s = self.admission.limits.drain_grace_s
+        self.admission.draining = True
+        print(f"vp3d: draining: {self.sessions} open session(s), up to {grace_s:g} s", file=sys.stderr, flush=True)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + grace_s
+        while self.sessions and loop.time() < end:
+            await asyncio.sleep(0.2)
+        if self._open:
+            print(f"vp3d: grace period over, closing {len(self._open)} session(s)", file=sys.stderr, flush=True)
+        await self._close("server restarting", self._open)
+        end = loop.time() + 2 * CLOSE_TIMEOUT_S
+        while self.sessions and loop.time() < end:  # sessions still building their app
+            await asyncio.sleep(0.2)
+        self.stop()
+
+    def stop(self) -> None:
+        if self._completion is not None and not self._completion.done():
+            self._completion.set_result(True)
+
+    async def run(self, host: str = "localhost", port: int = 8080,
+                  on_ready: Callable[[int], None] | None = None) -> None:
+        """Serve until stopped: SIGINT (Ctrl+C) stops at once, SIGTERM drains first."""
+        from aiohttp import web
+
+        loop = asyncio.get_running_loop()
+        self._completion = loop.create_future()
+        runner = web.AppRunner(self.web_server, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
+        loop.add_signal_handler(signal.SIGINT, self.stop)
+        loop.add_signal_handler(signal.SIGTERM, self.drain)
+        limit_s = self.admission.limits.idle_timeout_s
+        sweeper = asyncio.ensure_future(self._close_idle(limit_s)) if limit_s is not None else None
         if on_ready is not None:
             on_ready(self.port)
         try:
             await self._completion
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            await self._close("server stopping", self._open)
             await runner.cleanup()
