@@ -1,7 +1,7 @@
 """The container image recipe and the Kubernetes manifests under ``deploy/``, read as what they
 are: every manifest becomes the Kubernetes Python client's model of its kind (a misspelt or
 unknown field is caught because the model, written back, no longer equals the file), and the
-fields the deployment relies on are checked against each other: probes on ``/healthz`` at the
+fields the deployment relies on are checked against each other: probes on ``/healthz`` and ``/status`` at the
 container's port, the Service and the Ingress reaching that port, the websocket timeouts and the
 cookie affinity, resources, the drain's timings, the autoscaler's and the disruption budget's
 targets. The Containerfile's instructions are checked against the manifests and the checkout
@@ -146,11 +146,14 @@ def test_container_serves_on_its_declared_port(container):
     assert served.host == "0.0.0.0" and served.port == port.container_port == 8080
 
 
-@pytest.mark.parametrize("probe", ["startup_probe", "readiness_probe", "liveness_probe"])
-def test_probes_ask_healthz_on_the_container_port(container, probe):
+@pytest.mark.parametrize("probe, path", [("startup_probe", "/healthz"), ("readiness_probe", "/healthz"),
+                                         ("liveness_probe", "/status")])
+def test_probes_ask_the_server_on_the_container_port(container, probe, path):
+    """Ready is /healthz (503 when full or draining: out of the Service); alive is /status (200
+    whenever the server runs), so a full pod is never restarted."""
     p = getattr(container, probe)
     assert p is not None, f"no {probe}"
-    assert p.http_get.path == "/healthz"
+    assert p.http_get.path == path
     assert _port_number(container, p.http_get.port) == container.ports[0].container_port
     assert p.timeout_seconds < p.period_seconds
 
