@@ -270,8 +270,13 @@ class ProtocolSession:
             await self.trigger("next_step")
         else:
             await self.trigger("go_step", wanted)
-        await self.wait_for(lambda: self.state.get("step_index") == wanted
-                            and self.counters.scene_deltas > deltas_before, f"step {wanted} and its frame")
+        try:
+            await self.wait_for(lambda: self.state.get("step_index") == wanted
+                                and self.counters.scene_deltas > deltas_before, f"step {wanted} and its frame")
+        except ProtocolError as exc:  # say what was seen, to tell a lost frame from a wrong step
+            raise ProtocolError(f"{exc} (step {before} -> now {self.state.get('step_index')}, "
+                                f"{self.counters.scene_deltas - deltas_before} frames since, "
+                                f"page message {str(self.state.get('error_message') or '')[:80]!r})") from None
         latency = time.perf_counter() - t0
         srcs = image_srcs(self.state.get("fluoro"))
         ok = not srcs or real_images(srcs)

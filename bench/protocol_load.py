@@ -222,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep-going", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--server-args", default="", help="extra `vp3d serve` arguments")
+    parser.add_argument("--server-log", type=Path, help="keep the started server's output here")
     args = parser.parse_args(argv)
     sizes = [n for n in (int(s) for s in args.sizes.split(",")) if 0 < n <= args.max_sessions]
     options = dict(round_s=args.round_s, warmup_s=args.warmup_s, budget_s=args.budget_s,
@@ -233,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"loopback only: --url host must be 127.0.0.1 or localhost, got {host}")
         asyncio.run(load(args.url, args.pid, sizes, **options))
         return
-    with serve(args.server_args.split()) as served:
+    with serve(args.server_args.split(), log_path=args.server_log) as served:
         asyncio.run(load(served.url, [served.process.pid], sizes, **options))
 
 
