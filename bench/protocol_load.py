@@ -9,8 +9,8 @@ after a warm-up the round is measured for ``--round-s`` seconds. Per round it pr
 latency (p50/p95/max, from the call to its checked reply), the actions and errors, each server
 process's CPU (% of one core, from ``/proc/<pid>/stat``, with its children) and resident memory,
 the server CPU per action (all processes' CPU time over the actions: the figure that holds
-when other work shares the cores), this load generator's own CPU (it shares the machine), and at the end the largest session count
-whose p95 stayed within 1 s.
+when other work shares the cores), this load generator's own CPU (it shares the machine), and
+at the end the largest session count whose p95 stayed within 1 s with no errors.
 
 Without ``--url`` it starts one ``vp3d serve --server`` on a free loopback port (tests/serving.py);
 with ``--url`` it aims at a running server or a proxy in front of several (give ``--pid`` for
@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import os
 import random
-import statistics
 import sys
 import time
 from dataclasses import dataclass, field
