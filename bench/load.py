@@ -1,5 +1,8 @@
 """Load: N browser sessions on one ``vp3d serve --server`` process, driven through needle steps.
 
+This measures the page's own cost: the browsers run on the same cores as the server. For the
+server alone, with hundreds of sessions and no browsers, see ``bench/protocol_load.py``.
+
 Starts ``python -m vp3d serve --server`` on a free loopback port, opens N headless Chromium
 pages (one browser, one context per session; N = 1, 5, 10, 20, each level adding pages to the
 ones already open) and drives them all at once, in one of two ways (``--drive``):

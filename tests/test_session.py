@@ -61,3 +61,44 @@ def test_inflated_balloons_show_on_fluoroscopy():
     empty = kypho.fluoroscopy(base, "ap").astype(float)
     full = kypho.fluoroscopy(dict(base, **{"balloon.fill_ml": 3.0}), "ap").astype(float)
     assert full.mean() < empty.mean() - 0.3  # contrast-filled balloons darken the image
+
+
+def test_sessions_on_one_model_share_each_frame(model):
+    """Two sessions asking for the same step get the frame computed once, and it is the frame
+    that computing it afresh gives."""
+    state = {"fracture.t": 1.0, "needle.depth": 0.75, "cement.ml": 1.5}
+    first = model.frame(state)
+    computed = model.frames_computed
+    # The second session's state differs only in what the frame does not read (the camera).
+    second = model.frame({**state, "camera.orbit_deg": 30.0})
+    assert model.frames_computed == computed
+    assert second is not first and second.meshes is not first.meshes  # its own dicts...
+    assert all(second.meshes[k] is first.meshes[k] for k in first.meshes)  # ...shared meshes
+    fresh = model._compute_frame(state)
+    assert sorted(fresh.meshes) == sorted(second.meshes)
+    for name, mesh in fresh.meshes.items():
+        assert np.array_equal(mesh.points, second.meshes[name].points), name
+    assert sorted(fresh.transforms) == sorted(second.transforms)
+    assert all(np.array_equal(fresh.transforms[k], second.transforms[k]) for k in fresh.transforms)
+    assert (fresh.fracture_t, fresh.cement_ml) == (second.fracture_t, second.cement_ml)
+    assert fresh.safety == second.safety
+    assert [(leak.kind, leak.volume_ml) for leak in fresh.leaks] == \
+        [(leak.kind, leak.volume_ml) for leak in second.leaks]
+    model.frame({**state, "needle.depth": 0.5})
+    assert model.frames_computed == computed + 1  # another state is another frame
+
+
+def test_fluoro_panels_on_one_model_share_images(model):
+    """Each step's images are taken and encoded once per model, whichever session asks."""
+    from vp3d.app.fluoro_panel import FluoroPanel, data_url, shared_images
+
+    values = {"fracture.t": 1.0, "needle.depth": 0.6}
+    one, two = FluoroPanel(model), FluoroPanel(model)
+    taken = shared_images(model).taken
+    first = one.images(values, ("ap", "lateral"), "student")
+    assert shared_images(model).taken == taken + 2
+    second = two.images(values, ("ap", "lateral"), "patient")
+    assert shared_images(model).taken == taken + 2  # nothing taken again
+    assert [i["src"] for i in second] == [i["src"] for i in first]
+    assert [i["caption"] for i in second] != [i["caption"] for i in first]  # texts stay per audience
+    assert first[0]["src"] == data_url(model.fluoroscopy(values, "ap"))  # the image itself

@@ -3,12 +3,18 @@
 The engine's :meth:`vp3d.procedure.case.ProcedureModel.fluoroscopy` answers a storyboard state in
 milliseconds; the page gets each view as a ``data:image/jpeg`` URL of a few kilobytes, so it
 updates live as the needle moves and the cement flows without any extra HTTP route.
+
+The data URLs are kept per model, not per session: every session on one model (the same
+clinician's choice) walks the same story, so each step's images are taken and encoded once and
+every later session gets the same URL.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import threading
+import weakref
 from collections import OrderedDict
 from typing import Any, Mapping
 
@@ -27,6 +33,35 @@ VIEW_LABELS = {
 }
 #: Parameters that change the X-ray; the camera orbit does not.
 XRAY_PARAMS = ("fracture.t", "needle.depth", "cement.ml", "balloon.fill_ml", "kyphoplasty.restore")
+#: Images kept per model (each a few kB): a story's X-ray states several times over.
+CACHE_SIZE = 128
+
+
+class _SharedImages:
+    """One model's data URLs, for every panel on it (a bounded LRU, thread-safe)."""
+
+    def __init__(self, size: int):
+        self.urls: OrderedDict[tuple, str] = OrderedDict()
+        self.size = size
+        self.lock = threading.Lock()
+        self.taken = 0  # images taken and encoded rather than reused
+
+
+#: Model → its shared images; an entry goes with its model.
+_SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_images(model: Any, size: int = CACHE_SIZE) -> _SharedImages:
+    """The image cache every :class:`FluoroPanel` on ``model`` uses."""
+    with _SHARED_LOCK:
+        try:
+            return _SHARED[model]
+        except KeyError:
+            shared = _SHARED[model] = _SharedImages(size)
+            return shared
+        except TypeError:  # a model that cannot be weakly referenced: a cache of its own
+            return _SharedImages(size)
 
 
 def data_url(image: np.ndarray, *, quality: int = 82) -> str:
@@ -40,12 +75,12 @@ def data_url(image: np.ndarray, *, quality: int = 82) -> str:
 
 
 class FluoroPanel:
-    """Data URLs of the AP and lateral views of a model, cached by the X-ray's inputs."""
+    """Data URLs of the AP and lateral views of a model, cached by the X-ray's inputs and
+    shared with every other panel on the same model (:func:`shared_images`)."""
 
-    def __init__(self, model: Any, *, cache_size: int = 64):
+    def __init__(self, model: Any, *, cache_size: int = CACHE_SIZE):
         self.model = model
-        self._cache: OrderedDict[tuple, str] = OrderedDict()
-        self._size = cache_size
+        self._shared = shared_images(model, cache_size)
 
     @staticmethod
     def key(values: Mapping[str, float], view: str) -> tuple:
@@ -54,14 +89,19 @@ class FluoroPanel:
 
     def image_url(self, values: Mapping[str, float], view: str) -> str:
         key = self.key(values, view)
-        url = self._cache.get(key)
-        if url is None:
-            url = data_url(self.model.fluoroscopy(dict(values), view))
-            self._cache[key] = url
-            if len(self._cache) > self._size:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
+        shared = self._shared
+        with shared.lock:
+            url = shared.urls.get(key)
+            if url is not None:
+                shared.urls.move_to_end(key)
+                return url
+        # Taken outside the lock: two sessions asking at once may both take it (same image).
+        url = data_url(self.model.fluoroscopy(dict(values), view))
+        with shared.lock:
+            shared.taken += 1
+            shared.urls[key] = url
+            while len(shared.urls) > shared.size:
+                shared.urls.popitem(last=False)
         return url
 
     def images(self, values: Mapping[str, float], views, audience: str,

@@ -6,11 +6,17 @@ kyphoplasty, lifted), the planned bipedicular needles, one cement simulation tha
 fill, and the fluoroscopes. :meth:`ProcedureModel.frame` maps a storyboard state (the
 ``fracture.t``, ``needle.depth``, ``cement.ml``, ``balloon.fill_ml`` and
 ``kyphoplasty.restore`` parameters) to geometry, images and readouts. No UI code here.
+
+A model is shared by every session that made the same choice, so what it answers for a state is
+kept (:meth:`ProcedureModel.frame`, a bounded cache): the sessions walking the same story
+compute each step's frame once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -32,6 +38,11 @@ SIMULATED_ML = 8.0
 #: Voxel size of the X-ray volumes: at the page's image size 0.75 mm looks the same as 0.5 mm
 #: and builds three times faster (bench/fluoro.py measures the 0.5 mm case).
 XRAY_SPACING_MM = 0.75
+#: The storyboard parameters a frame depends on (nothing else of the state is read).
+FRAME_PARAMS = ("fracture.t", "needle.depth", "cement.ml", "balloon.fill_ml", "kyphoplasty.restore")
+#: Frames kept per model: a story's steps several times over (a playing step's in-between
+#: frames each take one slot and push the oldest out).
+FRAME_CACHE_SIZE = 48
 
 
 @dataclass(frozen=True)
@@ -118,6 +129,9 @@ class ProcedureModel:
         self.views = {"ap": CArm.ap(centre, rows=rows, cols=rows),
                       "lateral": CArm.lateral(centre, rows=rows, cols=rows)}
         self._scopes: dict[int, Fluoroscope] = {}
+        self._frames: OrderedDict[tuple, SceneFrame] = OrderedDict()
+        self._frames_lock = threading.Lock()
+        self.frames_computed = 0  # how many frames were computed rather than reused
         say(1.0, "Ready")
 
     # -- state -> what is shown ------------------------------------------------------------
@@ -147,8 +161,34 @@ class ProcedureModel:
             return []
         return [Balloon(n.tip_mm, n.trajectory.direction, ml) for n in needles]
 
+    @staticmethod
+    def frame_key(state: dict) -> tuple:
+        """What a frame depends on: the :data:`FRAME_PARAMS` of ``state``, exactly."""
+        return tuple(float(state.get(p, 0.0)) for p in FRAME_PARAMS)
+
     def frame(self, state: dict) -> SceneFrame:
-        """Geometry and readouts for a storyboard state."""
+        """Geometry and readouts for a storyboard state.
+
+        Computed once per :meth:`frame_key` and reused (every session on this model asks for
+        the same steps): each call gets its own :class:`SceneFrame` and dicts, but the meshes
+        in it are shared and must be treated as read-only.
+        """
+        key = self.frame_key(state)
+        with self._frames_lock:
+            cached = self._frames.get(key)
+            if cached is not None:
+                self._frames.move_to_end(key)
+        if cached is None:
+            cached = self._compute_frame(state)
+            with self._frames_lock:
+                self.frames_computed += 1
+                self._frames[key] = cached
+                while len(self._frames) > FRAME_CACHE_SIZE:
+                    self._frames.popitem(last=False)
+        return replace(cached, meshes=dict(cached.meshes), transforms=dict(cached.transforms),
+                       leaks=list(cached.leaks))
+
+    def _compute_frame(self, state: dict) -> SceneFrame:
         t = self.collapse(state)
         deform, motion = collapse_motion(self.spine, self.fracture, t)
         level = self.fracture.level
