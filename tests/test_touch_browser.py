@@ -164,3 +164,18 @@ def test_the_3d_view_turns_with_one_finger_and_zooms_with_two(chromium_browser, 
         assert page.url.startswith(vp3d_server) and _step(page).startswith("Step 1 of")
     finally:
         record.close()
+
+
+@pytest.mark.parametrize("query", ["?audience=patient", "?audience=student", "?audience=student&mode=practice"])
+def test_every_id_on_the_page_is_unique(chromium_browser, vp3d_server, query):
+    record = open_page(chromium_browser, vp3d_server + query)
+    try:
+        twice = record.page.evaluate("""() => { const n = {};
+            document.querySelectorAll('[id]').forEach((e) => { n[e.id] = (n[e.id] || 0) + 1; });
+            return Object.entries(n).filter(([, k]) => k > 1); }""")
+        assert twice == []
+        thumb = record.page.locator("#vp3d-controls [role=slider]")
+        if "practice" not in query:
+            assert thumb.get_attribute("aria-label") or thumb.get_attribute("aria-labelledby"), "unnamed slider"
+    finally:
+        record.close()

@@ -171,6 +171,7 @@ class VertebroplastyApp(TrameApp):
         s.lang = lang
         s.t = page_text.page_strings(lang)
         s.trame__title = s.app_title = s.t["app_title"]
+        s.trame__template_error = page_text.CONNECTION_LOST
         for key, items in page_text.choice_options(lang, story.story_levels()).items():
             s[key] = items
 

@@ -47,6 +47,9 @@ PAGE_TEXT: dict[str, str] = {
     "unmute": N_("Unmute"),
     "save_picture": N_("Save picture"),
     "take_home": N_("Take-home sheet"),
+    "connection_lost": N_("The connection to the server was lost."),
+    "reload_hint": N_("Reload the page to go on: the story starts again at its first step."),
+    "reload": N_("Reload the page"),
     "student_english": N_("The student narration, the practice and the quiz are in English."),
 }
 
@@ -57,6 +60,17 @@ AUDIENCE_TITLES = {"patient": N_("Patient"), "student": N_("Student")}
 MODE_TITLES = {"story": N_("Story"), "practice": N_("Practice"), "quiz": N_("Quiz")}
 VIEW_TITLES = {"overview": N_("Overview"), "posterior": N_("From behind"), "lateral": N_("Lateral"),
                "oblique": N_("Oblique"), "close_level": N_("Close up")}
+#: What the page shows in place of itself when its connection ends (a server restarted or gone):
+#: trame swaps this template in; the button reloads, which reaches a live server.
+CONNECTION_LOST = (
+    '<div role="alert" style="max-width: 34em; margin: 18vh auto; padding: 24px; text-align: center; '
+    'font-family: sans-serif; font-size: 20px; line-height: 1.5; color: #1d232c">'
+    '<h1 style="font-size: 1.4em; margin: 0 0 12px">{{ t.connection_lost }}</h1>'
+    '<p style="margin: 0 0 20px">{{ t.reload_hint }}</p>'
+    '<button id="vp3d-reload" onclick="location.reload()" style="font: inherit; min-height: 48px; '
+    'padding: 8px 24px; border-radius: 8px; border: 0; background: #2f6f73; color: #fff">'
+    '{{ t.reload }}</button></div>')
+
 MODE_ICONS = {"story": "mdi-play-box-outline", "practice": "mdi-needle", "quiz": "mdi-help-circle-outline"}
 
 

@@ -103,6 +103,7 @@ html, body { overflow: hidden; overscroll-behavior-x: none; }
 .aud-kiosk .vp3d-controls .v-btn { min-height: 64px; font-size: 1.1rem; }
 .vp3d-controls .vp3d-slider { flex: 1 1 auto; min-width: 120px; }
 .vp3d-stepcount { white-space: nowrap; font-size: .9em; opacity: .85; }
+.vp3d-slider-label { white-space: nowrap; font-size: .9em; }
 .vp3d-ml { top: 12px; right: 12px; font-size: 1.8em; font-weight: 700; font-variant-numeric: tabular-nums; }
 .vp3d-readouts { bottom: 12px; right: 12px; font-size: .85rem; max-width: 60%; }
 .vp3d-messages { position: absolute; z-index: 3; top: 12px; right: 12px; width: min(520px, 62%);
@@ -202,6 +203,7 @@ html, body { overflow: hidden; overscroll-behavior-x: none; }
     background: rgb(var(--v-theme-background)); }
   .vp3d-controls .v-btn { min-height: 44px; flex: 1 1 auto; }
   .vp3d-controls .vp3d-slider { flex: 1 1 100%; order: 5; }
+  .vp3d-controls .vp3d-slider-label { order: 5; }
   .vp3d-readouts { max-width: 48%; font-size: .72rem; }
   .vp3d-legend { max-width: 48%; font-size: .7rem; }
   .vp3d-controls { overflow-x: clip; }
@@ -433,6 +435,9 @@ def _controls() -> None:
         v3.VBtn("{{ t.start_again }}", prepend_icon="mdi-restart", color="primary", variant="flat",
                 v_if="kiosk", id="vp3d-start-again", click="trigger('start_again')",
                 disabled=("building",))
+        # Its label is an element of its own: Vuetify gives a slider's label its input's id.
+        html.Span("{{ t.time_in_step }}", v_if="!kiosk", id="vp3d-slider-label",
+                  classes="vp3d-slider-label")
         v3.VSlider(
             v_if="!kiosk",  # at an event the story plays by itself; Start again replaces it
             model_value=("step_time",),
@@ -443,7 +448,7 @@ def _controls() -> None:
             update_modelValue="trigger('seek', [$event])",
             hide_details=True,
             color="primary",
-            label=("t.time_in_step",),
+            name=("t.time_in_step",),  # the thumb's accessible name
             classes="vp3d-slider",
             id="vp3d-slider",
         )
