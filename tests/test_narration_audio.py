@@ -34,7 +34,7 @@ from vp3d.storyboard.speech import (
     wav_duration_s,
 )
 from vp3d.storyboard.speech_piper import VOICE_PACKAGES, voice_env
-from tests.spoken_story import SPEAKING_RATE_WPM, TOLERANCE, patient_story, storyboard_speaks
+from tests.spoken_story import SPEAKING_RATE_WPM, TOLERANCE, patient_story
 
 TEXT = "The cement hardens within about 15 minutes."
 
@@ -241,7 +241,7 @@ def test_every_patient_step_is_spoken_at_a_normal_rate(request, espeak, monkeypa
     else:
         monkeypatch.setenv(voice_env(lang), "espeak")
     story = patient_story(lang)
-    assert len(story) >= (11 if storyboard_speaks(lang) else 3)
+    assert len(story) >= 11
     names = set()
     for step_id, text in story:
         path = narration_wav(text, "patient", lang)
