@@ -63,7 +63,8 @@ def chromium_browser() -> Iterator[object]:
 
     Playwright's sync API keeps an event loop in this process once started: the in-process
     app tests (``test_app.py``) must run before the first browser test, which the file names'
-    order gives (browser test files are named ``test_browser*`` or ``test_*_browser``).
+    order gives (browser test files are named ``test_browser*`` or ``test_*_browser``). Tests
+    that run a coroutine use :func:`tests.aio.run` (its own thread), never ``asyncio.run``.
     """
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is absent (Debian: apt-get install chromium)"

@@ -4,7 +4,6 @@ health answer's parsing and the workers' command line."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import signal
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.serving import free_port
+from tests import aio
 from vp3d import busy_page, capacity
 from vp3d.deploy import haproxy, health
 from vp3d.deploy.process import exit_words
@@ -165,7 +165,7 @@ def test_health_answers_are_read_and_junk_is_refused():
 
 
 def test_a_worker_that_is_not_there_is_silent_not_an_error():
-    assert asyncio.run(health.ask(free_port(), timeout_s=2.0)) is None
+    assert aio.run(health.ask(free_port(), timeout_s=2.0)) is None
 
 
 def test_exits_are_told_in_words():

@@ -7,7 +7,6 @@ per module in a temporary cache folder (about 20 s each on two cores).
 
 from __future__ import annotations
 
-import asyncio
 import io
 import itertools
 from pathlib import Path
@@ -26,6 +25,8 @@ from vp3d.handout.options import LANGUAGES
 from vp3d.handout.pdf import SheetChoice, handout_pdf
 from vp3d.handout.pictures import CACHE_ENV, spine_picture
 from vp3d.handout.text import HANDOUT_FILE, HandoutError, load_handout, sheet_text
+
+from tests import aio
 
 #: Page sizes in PDF points (1/72 in): ISO A4 210 x 297 mm, US Letter 8.5 x 11 in.
 PAPER_PT = {"a4": (595.28, 841.89), "letter": (612.0, 792.0)}
@@ -317,7 +318,7 @@ def test_route_answers_a_pdf_or_one_line_400(cache_root, sheets, monkeypatch):
             await runner.cleanup()
         return answers
 
-    answers = asyncio.run(run())
+    answers = aio.run(run())
     status, headers, body = answers.pop("good")
     assert status == 200 and headers["Content-Type"] == "application/pdf" and body.startswith(b"%PDF-")
     assert headers["Content-Disposition"] == 'attachment; filename="vp3d-sheet-T8-kyphoplasty-en.pdf"'

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from tests.serving import REPO, serve
+from tests import aio
 
 sys.path.insert(0, str(REPO))
 from bench.protocol_client import ProtocolSession, real_images  # noqa: E402
@@ -35,7 +36,7 @@ async def _two_sessions(url: str):
 
 def test_two_sessions_act_and_every_reply_is_checked(tmp_path):
     with serve(log_path=tmp_path / "serve.log") as served:
-        story, practice, steps, moves, images_before = asyncio.run(_two_sessions(served.url))
+        story, practice, steps, moves, images_before = aio.run(_two_sessions(served.url))
     assert all(t.ok for t in steps + moves), [t.detail for t in steps + moves]
     # Story: the steps moved, and each of the two new steps brought its new AP and lateral.
     assert story.state["step_index"] == STORY_FROM + 2

@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from tests.serving import serve
+from tests import aio
 from vp3d.app.admission import DRAINING, FULL, READY, Admission, Limits
 from vp3d.busy_page import RETRY_AFTER_S
 
@@ -121,7 +122,7 @@ def test_past_its_cap_a_new_visitor_gets_the_busy_page(capped):
             async with http.get(url, allow_redirects=False) as page:
                 assert page.status == 302  # to index.html: taken again
 
-    asyncio.run(scenario())
+    aio.run(scenario())
     assert health(url)[1]["state"] == "ready"
 
 
@@ -144,7 +145,7 @@ def test_a_session_in_use_stays_and_an_untouched_one_is_closed(capped):
             finally:
                 await ws.close()
 
-    asyncio.run(scenario())
+    aio.run(scenario())
     until(lambda: health(url)[1]["sessions"] == 0, 60, "the idle session to be freed")
 
 
@@ -160,7 +161,7 @@ def test_the_kiosk_never_closes_a_session_for_idling(tmp_path):
                 finally:
                     await ws.close()
 
-        asyncio.run(scenario())
+        aio.run(scenario())
 
 
 def test_sigterm_drains_the_open_session_up_to_the_grace_period_then_exits(tmp_path):
@@ -187,6 +188,6 @@ def test_sigterm_drains_the_open_session_up_to_the_grace_period_then_exits(tmp_p
                 assert msg.data == GOING_AWAY and msg.extra == "server restarting"
                 assert grace_s - 1.0 <= waited <= grace_s + 15, waited
 
-        asyncio.run(scenario())
+        aio.run(scenario())
         assert process.wait(timeout=30) == 0
         assert "draining: 1 open session(s)" in served.log()
