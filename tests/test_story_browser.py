@@ -13,7 +13,6 @@ from tests.test_browser import canvas_drawn, open_page, ready, step_counter, wai
 
 pytestmark = pytest.mark.browser
 
-SCENES = ("vertebroplasty", "kyphoplasty")
 
 
 def fetch_wav_seconds(base_url: str, src: str) -> float:
@@ -47,7 +46,7 @@ def cement_counter_rises(page) -> None:
 
 
 # Each procedure and each audience once (the other two pairings share their steps and add
-# minutes; tests/test_app.py walks every step of every pairing in-process).
+# minutes; tests/test_storyboard.py renders every step of both for both audiences).
 @pytest.mark.parametrize("procedure, audience", [("vertebroplasty", "patient"), ("kyphoplasty", "student")])
 def test_every_step(chromium_browser, vp3d_server, audience, procedure):
     record = open_page(chromium_browser,
