@@ -135,14 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--out", required=True, help="PNG file to write")
 
     h = sub.add_parser("handout", help="the patient's take-home sheet for one choice, as a PDF")
-    h.add_argument("--level", type=_option(check_procedure_level), default="L1",
-                   help=f"treated level, {_PROCEDURE} (default L1)")
-    h.add_argument("--grade", type=_option(check_grade), default="2",
-                   help="Genant grade, 1, 2 or 3 (default 2)")
-    h.add_argument("--kind", type=_option(check_kind), default="wedge",
-                   help="fracture type: wedge, biconcave or crush (default wedge)")
-    h.add_argument("--procedure", type=_option(check_procedure), default="vertebroplasty",
-                   help="vertebroplasty or kyphoplasty (default vertebroplasty)")
+    _case_options(h, "treated level")
     h.add_argument("--lang", type=_option(check_lang), default="en",
                    help="language of the sheet: en or es (default en)")
     h.add_argument("--paper", type=_option(check_paper), default="a4",
@@ -151,16 +144,22 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _story_options(p: argparse.ArgumentParser) -> None:
-    """What a new session opens on, and the kiosk: the same for ``serve`` and ``deploy``."""
+def _case_options(p: argparse.ArgumentParser, level_help: str) -> None:
+    """One patient's case: level, grade, fracture type and procedure (``serve``, ``deploy``,
+    ``handout``)."""
     p.add_argument("--level", type=_option(check_procedure_level), default="L1",
-                   help=f"level a new session opens on, {_PROCEDURE} (default L1)")
+                   help=f"{level_help}, {_PROCEDURE} (default L1)")
     p.add_argument("--grade", type=_option(check_grade), default="2",
-                   help="its Genant grade, 1, 2 or 3 (default 2)")
+                   help="Genant grade, 1, 2 or 3 (default 2)")
     p.add_argument("--kind", type=_option(check_kind), default="wedge",
                    help="fracture type: wedge, biconcave or crush (default wedge)")
     p.add_argument("--procedure", type=_option(check_procedure), default="vertebroplasty",
                    help="vertebroplasty or kyphoplasty (default vertebroplasty)")
+
+
+def _story_options(p: argparse.ArgumentParser) -> None:
+    """What a new session opens on, and the kiosk: the same for ``serve`` and ``deploy``."""
+    _case_options(p, "level a new session opens on")
     p.add_argument("--audience", type=_option(check_audience), default="patient",
                    help="patient, student or kiosk (default patient)")
     p.add_argument("--lang", type=_option(check_lang), default="en",
