@@ -15,7 +15,7 @@ from trame.widgets import client, html
 from trame.widgets import vtk as vtk_widgets
 from trame.widgets import vuetify3 as v3
 
-from vp3d.app import practice_ui
+from vp3d.app import practice_ui, scene_sync
 
 if TYPE_CHECKING:
     from vp3d.app.core import VertebroplastyApp
@@ -322,6 +322,16 @@ def _step_list() -> None:
                     html.Span("{{ item.title }}")
 
 
+def _synced(update):
+    """``update`` with the scene's unchanged meshes described from the session's cache."""
+
+    def synced_update(**kwargs):
+        scene_sync.install()
+        return update(**kwargs)
+
+    return synced_update
+
+
 def _view(ctrl, app) -> None:
     with html.Div(classes="vp3d-view-wrap", id="vp3d-view", inert=("mode === 'quiz'",),
                   __properties=[("inert", ":inert")]):
@@ -330,7 +340,7 @@ def _view(ctrl, app) -> None:
             ref=VIEW_REF,
             style="position: absolute; inset: 0; width: 100%; height: 100%;",
         )
-        ctrl.view_update = view.update
+        ctrl.view_update = _synced(view.update)
         ctrl.view_push_camera = view.push_camera
         with html.Div(v_if="part_anchors.length", classes="vp3d-tags", id="vp3d-tags"):
             with html.Div(v_for="(a, i) in part_anchors", key="a.name + a.side", classes="vp3d-tag",
