@@ -276,6 +276,8 @@ class ProtocolSession:
         except ProtocolError as exc:  # say what was seen, to tell a lost frame from a wrong step
             raise ProtocolError(f"{exc} (step {before} -> now {self.state.get('step_index')}, "
                                 f"{self.counters.scene_deltas - deltas_before} frames since, "
+                                f"mode {self.state.get('mode')}, building {self.state.get('building')}, "
+                                f"playing {self.state.get('playing')}, {self.state.get('step_count')} steps, "
                                 f"page message {str(self.state.get('error_message') or '')[:80]!r})") from None
         latency = time.perf_counter() - t0
         srcs = image_srcs(self.state.get("fluoro"))

@@ -12,14 +12,15 @@ the server CPU per action (all processes' CPU time over the actions: the figure 
 when other work shares the cores), this load generator's own CPU (it shares the machine), and
 at the end the largest session count whose p95 stayed within 1 s with no errors.
 
-Without ``--url`` it starts one ``vp3d serve --server`` on a free loopback port (tests/serving.py);
-with ``--url`` it aims at a running server or a proxy in front of several (give ``--pid`` for
+Without ``--url`` it starts one ``vp3d serve --server`` on a free loopback port (tests/serving.py),
+or with ``--deploy N`` a ``vp3d deploy --workers N`` (HAProxy in front of N workers; each worker
+and the proxy are measured); with ``--url`` it aims at a running server or a proxy in front of several (give ``--pid`` for
 each server process to measure). Loopback only: the URL's host must be 127.0.0.1 or localhost.
 Bounded: at most ``--max-sessions`` (200) sessions and ``--budget-s`` (300 s) in all; it stops
 after the first round whose p95 is over 1 s unless ``--keep-going``.
 
     .venv/bin/python bench/protocol_load.py [--sizes 10,25,50,100,200] [--round-s 30]
-        [--budget-s 300] [--max-sessions 200] [--url http://127.0.0.1:PORT/ --pid PID ...]
+        [--budget-s 300] [--max-sessions 200] [--deploy N | --url http://127.0.0.1:PORT/ --pid PID ...]
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import contextlib
 import os
 import random
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +41,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.protocol_client import ProtocolSession, Timing  # noqa: E402
-from tests.serving import serve  # noqa: E402
+from tests.serving import deploy, serve  # noqa: E402
 
 TARGET_P95_S = 1.0
 TARGET_SESSIONS = 100
@@ -79,6 +81,15 @@ def rss_mb(pid: int) -> float:
 def process_ticks(pid: int) -> int:
     """``pid`` and its live children (worker processes), in ticks."""
     return cpu_ticks(pid) + sum(cpu_ticks(c) for c in children(pid))
+
+
+def deployed_pids(deployed) -> list[int]:
+    """The workers' pids (from the supervisor's "worker K started (pid P" lines), then HAProxy's."""
+    import re
+
+    workers = {int(k): int(pid) for k, pid in re.findall(r"worker (\d+) started \(pid (\d+)", deployed.log())}
+    proxy = [pid for pid in children(deployed.process.pid) if pid not in workers.values()]
+    return [workers[k] for k in sorted(workers)] + proxy
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -220,7 +231,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--practice-share", type=float, default=0.5)
     parser.add_argument("--keep-going", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--server-args", default="", help="extra `vp3d serve` arguments")
+    parser.add_argument("--deploy", type=int, metavar="N",
+                        help="start `vp3d deploy --workers N` (HAProxy and N workers) and load it")
+    parser.add_argument("--server-args", default="", help="extra `vp3d serve` (or `deploy`) arguments")
     parser.add_argument("--server-log", type=Path, help="keep the started server's output here")
     args = parser.parse_args(argv)
     sizes = [n for n in (int(s) for s in args.sizes.split(",")) if 0 < n <= args.max_sessions]
@@ -232,6 +245,11 @@ def main(argv: list[str] | None = None) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             parser.error(f"loopback only: --url host must be 127.0.0.1 or localhost, got {host}")
         asyncio.run(load(args.url, args.pid, sizes, **options))
+        return
+    if args.deploy:
+        log_path = args.server_log or Path(tempfile.mkdtemp(prefix="vp3d-load-")) / "deploy.log"
+        with deploy(args.deploy, args.server_args.split(), log_path=log_path) as deployed:
+            asyncio.run(load(deployed.url, deployed_pids(deployed), sizes, **options))
         return
     with serve(args.server_args.split(), log_path=args.server_log) as served:
         asyncio.run(load(served.url, [served.process.pid], sizes, **options))

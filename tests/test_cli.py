@@ -188,6 +188,8 @@ def test_bad_paths_ports_and_hosts_are_one_line_and_exit_2_before_any_work(tmp_p
             ("serve", "--grade", "5"): "grade must be 1, 2 or 3",
             ("serve", "--max-sessions", "0"): "argument --max-sessions: must be a whole number from 1",
             ("serve", "--idle-timeout", "soon"): "argument --idle-timeout: must be a number of seconds",
+            ("serve", "--busy-lag", "-1"): "argument --busy-lag: must be a number of seconds, 0 or more",
+            ("serve", "--port", "0", "--heartbeat", str(tmp_path / "missing" / "w.beat")): "does not exist",
             ("deploy", "--workers", "0"): "argument --workers: must be a whole number from 1 to 256, got '0'",
             ("deploy", "--drain-grace", "-1"): "argument --drain-grace: must be a number of seconds, 0 or more",
             ("deploy", "--host", "127.0.0.1", "--port", str(taken)): f"port {taken} on 127.0.0.1 is in use",

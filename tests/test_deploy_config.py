@@ -179,11 +179,15 @@ def test_each_worker_gets_a_command_vp3d_serve_understands():
 
     plan = Plan(workers=2, host="127.0.0.1", port=8080, haproxy=Path("/usr/sbin/haproxy"), max_sessions=12,
                 idle_timeout_s=None, drain_grace_s=7.5, story_args=("--level", "L2", "--kiosk"))
-    argv = worker_argv("python", 2, 40123, plan.serve_args)
+    argv = worker_argv("python", 2, 40123, plan.serve_args, Path("/run/vp3d/worker2.beat"))
     assert argv[:3] == ["python", "-m", "vp3d"]
     args = parse_args(argv[3:])
     assert (args.command, args.host, args.port, args.worker_id) == ("serve", "127.0.0.1", 40123, 2)
     assert (args.max_sessions, args.idle_timeout, args.drain_grace) == (12, 0.0, 7.5)  # 0: never idle
+    assert args.busy_lag == 1.0 and args.heartbeat == Path("/run/vp3d/worker2.beat")
+    never = Plan(workers=1, host="127.0.0.1", port=8080, haproxy=Path("/usr/sbin/haproxy"), max_sessions=1,
+                 busy_lag_s=None)
+    assert parse_args(worker_argv("python", 1, 40124, never.serve_args)[3:]).busy_lag == 0.0  # 0: never
     assert args.level == "L2" and args.kiosk and args.server
     with pytest.raises(ValueError):
         Plan(workers=0, host="127.0.0.1", port=1, haproxy=Path("x"), max_sessions=1)

@@ -34,9 +34,20 @@ async def _two_sessions(url: str):
         await asyncio.gather(story.close(), practice.close())
 
 
-def test_two_sessions_act_and_every_reply_is_checked(tmp_path):
-    with serve(log_path=tmp_path / "serve.log") as served:
-        story, practice, steps, moves, images_before = aio.run(_two_sessions(served.url))
+#: A busy limit low enough for a few sessions stepping without pause to pass it on any machine
+#: (an idle server's loop is about 1 ms late, one building a model under 10 ms).
+TEST_BUSY_LAG_S = 0.03
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    log = tmp_path_factory.mktemp("protocol") / "serve.log"
+    with serve(["--busy-lag", str(TEST_BUSY_LAG_S)], log_path=log) as served:
+        yield served
+
+
+def test_two_sessions_act_and_every_reply_is_checked(server):
+    story, practice, steps, moves, images_before = aio.run(_two_sessions(server.url))
     assert all(t.ok for t in steps + moves), [t.detail for t in steps + moves]
     # Story: the steps moved, and each of the two new steps brought its new AP and lateral.
     assert story.state["step_index"] == STORY_FROM + 2
@@ -48,3 +59,67 @@ def test_two_sessions_act_and_every_reply_is_checked(tmp_path):
     assert practice.state["pr_depth_mm"] == pytest.approx(10.0)
     assert practice.counters.images_seen == 4
     assert all(0 < t.latency_s < 60 for t in steps + moves)
+
+
+def _health(url: str) -> tuple[int, dict]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url + "healthz", timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+def test_an_overloaded_server_sends_new_visitors_to_the_busy_page_until_it_catches_up(server):
+    """Sessions stepping without pause make the loop late: the worker says busy on /healthz,
+    new pages get the busy page while the open sessions go on, and once the crowd stops the
+    worker takes visitors again."""
+    import aiohttp
+
+    url = server.url
+
+    async def scenario():
+        sessions = [ProtocolSession(url) for _ in range(6)]
+        stop = asyncio.Event()
+        steps: list = []
+
+        async def until_ready():
+            deadline = asyncio.get_running_loop().time() + 60
+            while (await asyncio.to_thread(_health, url))[1]["state"] != "ready":
+                assert asyncio.get_running_loop().time() < deadline, "never ready"
+                await asyncio.sleep(0.5)
+
+        async def step_on(session):
+            while not stop.is_set():
+                steps.append(await session.next_step())
+
+        try:
+            await asyncio.gather(*(s.open("?audience=student") for s in sessions))
+            await asyncio.gather(*(s.wait_ready() for s in sessions))
+            await until_ready()  # opening six sessions at once is itself work for the loop
+            tasks = [asyncio.ensure_future(step_on(s)) for s in sessions]
+            deadline = asyncio.get_running_loop().time() + 90
+            while (report := (await asyncio.to_thread(_health, url)))[1]["state"] != "busy":
+                assert asyncio.get_running_loop().time() < deadline, f"never busy: {report}"
+                await asyncio.sleep(0.5)
+            status, busy = report
+            assert status == 503 and busy["loop_lag_ms"] >= TEST_BUSY_LAG_S * 1e3
+            async with aiohttp.ClientSession() as http:
+                async with http.get(url, allow_redirects=False) as page:
+                    assert page.status == 503 and "Busy, try again in a moment" in await page.text()
+            done_busy = len(steps)
+            await asyncio.sleep(2)
+            assert len(steps) > done_busy  # the open sessions go on
+            stop.set()
+            await asyncio.gather(*tasks)
+            await until_ready()
+            return steps
+        finally:
+            stop.set()
+            await asyncio.gather(*(s.close() for s in sessions))
+
+    steps = aio.run(scenario())
+    assert steps and all(t.ok for t in steps), [t.detail for t in steps if not t.ok]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Callable, NoReturn
 
 from vp3d.checks import (
@@ -81,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     _limit_options(s)
     s.add_argument("--worker-id", type=_option(_count("--worker-id", 0, 10_000)), default=None,
                    help="the number this server reports on /healthz (vp3d deploy sets it)")
+    s.add_argument("--heartbeat", type=Path, default=None, metavar="FILE",
+                   help="touch FILE each time the event loop turns (vp3d deploy watches it)")
 
     d = sub.add_parser("deploy", help="serve many visitors: N workers behind HAProxy on one machine")
     d.add_argument("--workers", type=_option(_count("--workers", 1, MAX_WORKERS)), default=None,
@@ -178,6 +181,9 @@ def _limit_options(p: argparse.ArgumentParser) -> None:
                         "(default 1800; the kiosk never)")
     p.add_argument("--drain-grace", type=_option(_seconds("--drain-grace")), default="60",
                    help="on SIGTERM, seconds open sessions may go on before the server exits (default 60)")
+    p.add_argument("--busy-lag", type=_option(_seconds("--busy-lag")), default="1",
+                   help="take no new session while the server's event loop runs this many seconds "
+                        "late, smoothed over 5 s (it is overloaded); 0 never (default 1)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -201,11 +207,13 @@ def main(argv: list[str] | None = None) -> int:
             from vp3d.app.main import serve
 
             _check_listen(args.host, args.port)
+            if args.heartbeat is not None and not args.heartbeat.parent.is_dir():
+                raise ValueError(f"--heartbeat {args.heartbeat}: the folder {args.heartbeat.parent} does not exist")
             serve(args.host, args.port, open_browser=not args.server, kiosk=args.kiosk, shared=args.shared,
                   level=args.level, grade=args.grade, kind=args.kind, procedure=args.procedure,
                   audience=args.audience, lang=args.lang, max_sessions=_max_sessions(args, 1),
                   idle_timeout_s=args.idle_timeout or None, drain_grace_s=args.drain_grace,
-                  worker_id=args.worker_id)
+                  busy_lag_s=args.busy_lag or None, worker_id=args.worker_id, beat_file=args.heartbeat)
         elif args.command == "deploy":
             return _deploy(args)
         elif args.command == "build-meshes":
@@ -327,7 +335,7 @@ def _deploy(args: argparse.Namespace) -> int:
              "--lang", args.lang] + (["--kiosk"] if args.kiosk else [])
     plan = Plan(workers=workers, host=address, port=port, haproxy=Path(binary),
                 max_sessions=_max_sessions(args, workers), idle_timeout_s=args.idle_timeout or None,
-                drain_grace_s=args.drain_grace, story_args=tuple(story))
+                drain_grace_s=args.drain_grace, busy_lag_s=args.busy_lag or None, story_args=tuple(story))
     memory = available_mb()
     if not args.max_sessions:
         print(f"vp3d: {plan.max_sessions} session(s) per worker fit the {memory:.0f} MB available "

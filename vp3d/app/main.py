@@ -28,7 +28,7 @@ APP_KEYS = ("level", "grade", "kind", "procedure", "audience", "lang", "kiosk", 
 #: The options that choose the story whose narration is made in the background at start.
 PREBUILD_KEYS = ("procedure", "level", "grade", "kind", "audience")
 #: Options of the worker's limits (:class:`vp3d.app.admission.Limits`), for per-session serving.
-LIMIT_KEYS = ("max_sessions", "idle_timeout_s", "drain_grace_s", "worker_id")
+LIMIT_KEYS = ("max_sessions", "idle_timeout_s", "drain_grace_s", "busy_lag_s", "worker_id")
 
 
 def _env_options() -> dict[str, float]:
@@ -67,9 +67,9 @@ def serve(
         ``idle_s``, ``tick_s``, ``model_factory``, ``build_now``), else to trame's
         ``server.start``. ``VP3D_PLAY_SPEED``, ``VP3D_KIOSK_IDLE_S`` and ``VP3D_TICK_S`` in the
         environment set the story clock (keyword arguments win). ``max_sessions``,
-        ``idle_timeout_s``, ``drain_grace_s`` and ``worker_id`` set the limits of a
-        per-session server (:class:`~vp3d.app.admission.Limits`); the kiosk never closes
-        a session for idling.
+        ``idle_timeout_s``, ``drain_grace_s``, ``busy_lag_s`` and ``worker_id`` set the limits of
+        a per-session server (:class:`~vp3d.app.admission.Limits`); the kiosk never closes
+        a session for idling. ``beat_file``: a file its event loop touches as it turns.
     """
     if not os.environ.get("DISPLAY"):
         # The server never draws (the browser renders with vtk.js) but VTK still creates a
@@ -80,10 +80,11 @@ def serve(
     if app_options.get("audience") != "student" or app_options.get("kiosk"):
         prebuild["lang"] = app_options.get("lang", "en")  # students' narration is English
     limits = {key: kwargs.pop(key) for key in LIMIT_KEYS if key in kwargs}
+    beat_file = kwargs.pop("beat_file", None)
     if limits.get("worker_id") in (None, 0, 1):  # under vp3d deploy, one worker makes it for all
         narration_prebuild.start(**prebuild)
     if kwargs.pop("shared", False) is False:
-        _serve_sessions(host, port, open_browser, app_options, limits)
+        _serve_sessions(host, port, open_browser, app_options, limits, beat_file)
         return
     server = get_server(SERVER_NAME, client_type="vue3")
     app = VertebroplastyApp(server, **app_options)
@@ -105,7 +106,8 @@ def serve(
     )
 
 
-def _serve_sessions(host: str, port: int, open_browser: bool, app_options: dict, limits: dict) -> None:
+def _serve_sessions(host: str, port: int, open_browser: bool, app_options: dict, limits: dict,
+                    beat_file=None) -> None:
     """One app (and state) per browser session, engine models shared by choice."""
     import asyncio
     import webbrowser
@@ -124,7 +126,7 @@ def _serve_sessions(host: str, port: int, open_browser: bool, app_options: dict,
         return VertebroplastyApp(get_server(name, client_type="vue3"), model_factory=models,
                                  **app_options)
 
-    web = SessionServer(make_app, models=models, limits=limits)
+    web = SessionServer(make_app, models=models, limits=limits, beat_file=beat_file)
 
     def ready(actual_port: int) -> None:
         url = _display_url(host, actual_port)

@@ -5,8 +5,8 @@ Here each connection gets its own :class:`~vp3d.app.core.VertebroplastyApp` (tra
 ``MultiClientServer`` pattern), while the heavy engine models are shared between sessions
 that chose the same level, grade, type and procedure (they are read-only once built).
 Each worker answers ``GET /healthz`` for the reverse proxy and the supervisor of ``vp3d
-deploy``, takes sessions up to its cap (:mod:`vp3d.app.admission`), closes idle ones, and
-on SIGTERM drains: no new sessions, open ones go on up to a grace period, then it exits.
+deploy``, takes sessions up to its cap and while its event loop keeps up
+(:mod:`vp3d.app.admission`, :mod:`vp3d.app.loop_lag`), closes idle ones, and on SIGTERM drains: no new sessions, open ones go on up to a grace period, then it exits.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from trame.tools.serve import MultiClientServer
 from vp3d import busy_page
 from vp3d.app import audio, take_home
 from vp3d.app.admission import READY, Admission, Limits
+from vp3d.app.loop_lag import LoopLag
 
 #: Engine models kept for reuse across sessions (each is a few hundred MB at most).
 MODEL_CACHE_SIZE = 4
@@ -131,18 +132,22 @@ class SessionServer(MultiClientServer):
     own handler keeps every session's server registered)."""
 
     def __init__(self, make_app: Callable[[str], Any], *, max_msg_size: int = 20_000_000,
-                 heartbeat: int = 30, models: SharedModels | None = None, limits: Limits | None = None):
+                 heartbeat: int = 30, models: SharedModels | None = None, limits: Limits | None = None,
+                 beat_file: Any = None):
         from aiohttp import web
 
         self._completion = None
         self.trame_app = make_app
         self.ws_options = dict(max_msg_size=max_msg_size, heartbeat=heartbeat, timeout=CLOSE_TIMEOUT_S)
         self.admission = Admission(limits or Limits())
+        self.loop_lag = LoopLag(beat_file)
 
         @web.middleware
         async def admit(request, handler):  # a full or draining worker shows the busy page
-            if request.method == "GET" and request.path in PAGE_PATHS and not self.admission.admits(self.sessions):
-                return self._busy()
+            if request.method == "GET" and request.path in PAGE_PATHS:
+                self.admission.note_lag(self.loop_lag.lag_s)
+                if not self.admission.admits(self.sessions):
+                    return self._busy()
             return await handler(request)
 
         self.web_server = web.Application(middlewares=[admit])
@@ -177,6 +182,7 @@ class SessionServer(MultiClientServer):
         from aiohttp import WSMsgType, web
         from trame.app.core import AVAILABLE_SERVERS
 
+        self.admission.note_lag(self.loop_lag.lag_s)
         if not self.admission.admits(self.sessions):  # checked and counted with no await between
             return self._busy()
         name = uuid.uuid4().hex
@@ -241,10 +247,13 @@ class SessionServer(MultiClientServer):
 
     def health(self) -> dict:
         """What the proxy and the supervisor ask: which worker, its pid, open sessions and the
-        cap, resident memory (MB), and whether it takes new sessions (ready, full or draining)."""
+        cap, resident memory (MB), the event loop's smoothed lag (ms) and whether it takes new
+        sessions (ready, full, busy or draining)."""
+        self.admission.note_lag(self.loop_lag.lag_s)
         return {"worker": self.admission.limits.worker_id, "pid": os.getpid(),
                 "state": self.admission.state(self.sessions), "sessions": self.sessions,
-                "max_sessions": self.admission.limits.max_sessions, "rss_mb": round(rss_mb(), 1)}
+                "max_sessions": self.admission.limits.max_sessions, "rss_mb": round(rss_mb(), 1),
+                "loop_lag_ms": round(self.loop_lag.lag_s * 1e3, 1)}
 
     async def _health_handler(self, request):
         from aiohttp import web
@@ -311,11 +320,13 @@ class SessionServer(MultiClientServer):
         loop.add_signal_handler(signal.SIGTERM, self.drain)
         limit_s = self.admission.limits.idle_timeout_s
         sweeper = asyncio.ensure_future(self._close_idle(limit_s)) if limit_s is not None else None
+        ticker = asyncio.ensure_future(self.loop_lag.run())
         if on_ready is not None:
             on_ready(self.port)
         try:
             await self._completion
         finally:
+            ticker.cancel()
             if sweeper is not None:
                 sweeper.cancel()
             for sig in (signal.SIGINT, signal.SIGTERM):

@@ -3,7 +3,10 @@
 The supervisor writes the proxy's configuration into a fresh folder, starts the workers and
 the proxy, prints the public URL once every worker answers ``/healthz``, and from then on:
 a worker that ends (killed, crashed, out of memory, drained) is started again at once on its
-port; one that stops answering ``/healthz`` is killed and started again. Ctrl+C (SIGINT)
+port; one that stops answering ``/healthz`` while its event loop has stopped turning (its
+heartbeat file untouched) is killed and started again; one that answers late while its loop
+still turns is busy, not stuck, and is left to its sessions (killing an overloaded worker
+would only throw its sessions onto the others). Ctrl+C (SIGINT)
 stops everything now; SIGTERM drains: the workers finish their sessions (up to their grace
 period) while the proxy still carries them, then the proxy stops.
 """
@@ -26,8 +29,9 @@ from vp3d import busy_page
 from vp3d.deploy import haproxy, health
 from vp3d.deploy.process import Child, exit_words
 
-#: A worker that has answered before and then says nothing for this long is killed (a model
-#: build may hold a worker's event loop for a few seconds on a loaded machine, never this long).
+#: A worker that has answered before and then says nothing for this long, its event loop
+#: silent as long, is killed (a model build may hold a worker's loop for a few seconds on a
+#: loaded machine, never this long).
 SILENT_S = 30.0
 #: A new worker must answer within this long (the first start may build the mesh cache).
 START_S = 240.0
@@ -49,6 +53,8 @@ class Plan:
     max_sessions: int
     idle_timeout_s: float | None = 1800.0
     drain_grace_s: float = 60.0
+    #: Smoothed event-loop lag from which a worker takes no new sessions (``None``: never).
+    busy_lag_s: float | None = 1.0
     #: Story options every worker gets (``--level L2 --kiosk`` ...), as command-line words.
     story_args: tuple[str, ...] = ()
     python: str = field(default=sys.executable)
@@ -61,7 +67,8 @@ class Plan:
     def serve_args(self) -> list[str]:
         """The ``vp3d serve`` options every worker gets, after its address and number."""
         return [*self.story_args, "--max-sessions", str(self.max_sessions),
-                "--idle-timeout", f"{self.idle_timeout_s or 0:g}", "--drain-grace", f"{self.drain_grace_s:g}"]
+                "--idle-timeout", f"{self.idle_timeout_s or 0:g}", "--drain-grace", f"{self.drain_grace_s:g}",
+                "--busy-lag", f"{self.busy_lag_s or 0:g}"]
 
 
 def free_loopback_port() -> int:
@@ -71,10 +78,23 @@ def free_loopback_port() -> int:
         return sock.getsockname()[1]
 
 
-def worker_argv(python: str, worker_id: int, port: int, serve_args: Sequence[str]) -> list[str]:
-    """The command of one worker: ``vp3d serve`` on its loopback port, with its number."""
+def worker_argv(python: str, worker_id: int, port: int, serve_args: Sequence[str],
+                beat_file: Path | None = None) -> list[str]:
+    """The command of one worker: ``vp3d serve`` on its loopback port, with its number (and the
+    heartbeat file its event loop touches)."""
+    beat = ["--heartbeat", str(beat_file)] if beat_file is not None else []
     return [python, "-m", "vp3d", "serve", "--server", "--host", "127.0.0.1", "--port", str(port),
-            "--worker-id", str(worker_id), *serve_args]
+            "--worker-id", str(worker_id), *beat, *serve_args]
+
+
+def beat_age_s(path: Path | None, now_s: float) -> float:
+    """Seconds since a worker's event loop last touched its heartbeat file (infinite if never)."""
+    if path is None:
+        return float("inf")
+    try:
+        return max(0.0, now_s - path.stat().st_mtime)
+    except OSError:
+        return float("inf")
 
 
 def public_url(host: str, port: int) -> str:
@@ -89,11 +109,12 @@ def _stamp(line: str) -> str:
 class Worker:
     """One worker slot: its number, port, current process and what it last said on /healthz."""
 
-    def __init__(self, worker_id: int, port: int, child: Child):
+    def __init__(self, worker_id: int, port: int, child: Child, beat_file: Path | None = None):
         self.worker_id = worker_id
         self.port = port
         self.child = child
-        self.state = "starting"  # then ready, full, draining (from /healthz) or silent
+        self.beat_file = beat_file
+        self.state = "starting"  # then ready, full, busy, draining (from /healthz), slow or silent
         self.last_answer = 0.0
         self.was_ready = False
 
@@ -123,14 +144,16 @@ class Supervisor:
         haproxy.check(self.plan.haproxy, cfg)
         return cfg
 
-    def _make_workers(self) -> None:
+    def _make_workers(self, folder: Path) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         for worker_id in range(1, self.plan.workers + 1):
             port = free_loopback_port()
-            child = Child(f"worker {worker_id}", worker_argv(self.plan.python, worker_id, port, self.plan.serve_args),
+            beat = folder / f"worker{worker_id}.beat"
+            child = Child(f"worker {worker_id}",
+                          worker_argv(self.plan.python, worker_id, port, self.plan.serve_args, beat),
                           self.log, env=env, parent_death=signal.SIGINT,
                           quiet=lambda line: line.startswith(("vp3d running at", "vp3d: starting the server")))
-            self.workers.append(Worker(worker_id, port, child))
+            self.workers.append(Worker(worker_id, port, child, beat))
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -141,7 +164,7 @@ class Supervisor:
         folder = Path(tempfile.mkdtemp(prefix="vp3d-deploy-"))
         tasks: list[asyncio.Task] = []
         try:
-            self._make_workers()
+            self._make_workers(folder)
             cfg = self._write_run_folder(folder)
             self.log(f"{self.plan.workers} worker(s) on 127.0.0.1 ports "
                      f"{', '.join(str(w.port) for w in self.workers)}, up to {self.plan.max_sessions} "
@@ -262,7 +285,15 @@ class Supervisor:
             return
         limit, since = (SILENT_S, w.last_answer) if w.was_ready else (START_S, w.child.started_at)
         if now - since > limit and not self._stopping:
-            self.log(f"worker {w.worker_id} (pid {pid}) has not answered /healthz for {now - since:.0f} s; killing it")
+            beat = beat_age_s(w.beat_file, time.time())
+            if w.was_ready and beat <= SILENT_S:  # its loop turns: overloaded, not stuck
+                if w.state != "slow":
+                    self.log(f"worker {w.worker_id} (pid {pid}) has not answered /healthz for {now - since:.0f} s "
+                             f"but its event loop turned {beat:.0f} s ago: overloaded, left running")
+                    w.state = "slow"
+                return
+            self.log(f"worker {w.worker_id} (pid {pid}) has not answered /healthz for {now - since:.0f} s "
+                     f"and its event loop has not turned for {min(beat, now - since):.0f} s; killing it")
             w.state = "silent"
             w.child.signal(signal.SIGKILL)
 
