@@ -149,6 +149,9 @@ class ProtocolSession:
         self.state.update(initial.get("state", {}))
         await self.call("trame.lifecycle.update", "client_connected")
         await self.trigger("url_params", query)
+        # The trigger's reply may come before the state it changed: wait for the query to be
+        # the applied one, or the state read next may still be the default story's.
+        await self.wait_for(lambda: self.state.get("applied_query") == query, "the link to be applied")
 
     async def close(self) -> None:
         if self._ws is not None and not self._ws.closed:

@@ -176,7 +176,7 @@ async def load(url: str, pids: list[int], sizes: list[int], *, round_s: float, w
                 for s in opened:
                     if isinstance(s, ProtocolSession):
                         sessions.append(s)
-                        practice = s.state.get("mode") == "practice"
+                        practice = s.state.get("mode") == "practice"  # as asked: open waits for it
                         tasks.append(asyncio.create_task(run_session(
                             s, practice, mean_wait_s, recorder, stop, random.Random(rng.random()))))
                 open_s = time.monotonic() - t_open
