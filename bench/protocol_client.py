@@ -102,6 +102,7 @@ class Counters:
     messages: int = 0
     state_updates: int = 0
     scene_deltas: int = 0
+    full_scenes: int = 0  # state pushes that carry the whole 3-D scene (only for a page that needs it)
     bytes_in: int = 0
     images_seen: int = 0
 
@@ -116,11 +117,15 @@ def real_images(srcs: tuple[str, ...]) -> bool:
 
 
 class ProtocolSession:
-    """One session, as the page holds it: call :meth:`open`, then the actions, then :meth:`close`."""
+    """One session, as the page holds it: call :meth:`open`, then the actions, then :meth:`close`.
+
+    ``shows_scene``: say, as the page's 3-D view does once it has shown the scene, that only
+    deltas are needed from then on (false: a page whose view never shows one)."""
 
     def __init__(self, base_url: str, *, http: aiohttp.ClientSession | None = None,
-                 timeout_s: float = 60.0) -> None:
+                 timeout_s: float = 60.0, shows_scene: bool = True) -> None:
         self.base_url = base_url
+        self.shows_scene = shows_scene
         self.timeout_s = timeout_s
         self.state: dict[str, Any] = {}
         self.counters = Counters()
@@ -148,6 +153,8 @@ class ProtocolSession:
         initial = await self.call("trame.state.get")
         self.state.update(initial.get("state", {}))
         await self.call("trame.lifecycle.update", "client_connected")
+        if self.shows_scene:  # as the page's 3-D view says once it has shown the scene it read
+            await self.call("trame.state.update", [{"key": "scene_on_page", "value": True}])
         await self.trigger("url_params", query)
         # The trigger's reply may come before the state it changed: wait for the query to be
         # the applied one, or the state read next may still be the default story's.
@@ -210,8 +217,10 @@ class ProtocolSession:
         if rpc_id.startswith("publish:"):
             topic = rpc_id.split(":")[1]
             if topic == "trame.state.topic":
-                self.state.update(message.get("result") or {})
+                changes = message.get("result") or {}
+                self.state.update(changes)
                 self.counters.state_updates += 1
+                self.counters.full_scenes += any(str(key).startswith("scene_") for key in changes)
             elif topic == "trame.vtk.delta":
                 self.counters.scene_deltas += 1
             self._changed.set()

@@ -4,13 +4,14 @@ Builds the real engine model once (``FLUORO_ROWS`` images, as the server does), 
 sessions' apps in this process on that one shared model, as the server's sessions share it.
 The first session walks the whole story once (``next_step`` through every step), the second
 walks it again (what a second student on the same choice costs); then each does practice
-moves of 5 mm in and out. Each view update describes the 3-D scene for the browser as
-trame-vtk does when a page is connected (twice: the delta and the full scene), with the
-session's mesh cache (``vp3d.app.scene_sync``) or, with ``--no-mesh-cache``, without it.
+moves of 5 mm in and out. Each view update describes the 3-D scene for the browser as the
+server does for a page whose view shows its scene (``vp3d.app.scene_sync``: a delta only, the
+session's mesh cache) or, with ``--as-trame-vtk``, as trame-vtk does by itself (the delta and
+the full scene, every mesh described again).
 Prints the CPU ms per action (process time, so other work on the
 machine does not inflate it) and the top functions by cumulative and own time.
 
-    .venv/bin/python bench/step_cost.py [--top 15] [--moves 12] [--no-mesh-cache]
+    .venv/bin/python bench/step_cost.py [--top 15] [--moves 12] [--as-trame-vtk]
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 _names = itertools.count()
 
 
-def describe_scene_like_a_page(app, mesh_cache: bool) -> None:
-    """Make the app's view updates describe its scene as trame-vtk's does for a connected page."""
+def describe_scene_like_a_page(app, as_trame_vtk: bool) -> None:
+    """Make the app's view updates describe its scene as the server does for a connected page."""
     from trame_vtk.modules.vtk.serializers import SynchronizationContext, initialize_serializers, serialize
 
     from vp3d.app import scene_sync
@@ -39,11 +40,11 @@ def describe_scene_like_a_page(app, mesh_cache: bool) -> None:
     initialize_serializers()  # as each session's rendering protocol does when it starts
 
     def update(**_kwargs):
-        if mesh_cache:
-            scene_sync.install()
-        else:
+        if as_trame_vtk:
             initialize_serializers()
-        for full in (False, True):  # the delta for the page, then the full scene
+        else:
+            scene_sync.install()
+        for full in ((False, True) if as_trame_vtk else (False,)):  # the delta (then the full scene)
             context.set_ignore_last_dependencies(full)
             serialize(None, app.render_window, "view", context, 1)
             context.set_ignore_last_dependencies(False)
@@ -52,14 +53,14 @@ def describe_scene_like_a_page(app, mesh_cache: bool) -> None:
     app.ctrl.view_update = update
 
 
-def make_app(factory, query: str, mesh_cache: bool = True):
+def make_app(factory, query: str, as_trame_vtk: bool = False):
     from trame.app import get_server
 
     from vp3d.app.core import VertebroplastyApp
 
     server = get_server(f"vp3d-cost-{next(_names)}", client_type="vue3")
     app = VertebroplastyApp(server, model_factory=factory, build_now=True)
-    describe_scene_like_a_page(app, mesh_cache)
+    describe_scene_like_a_page(app, as_trame_vtk)
     app.state.ready()
     app.apply_url(query)
     return app
@@ -113,14 +114,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--moves", type=int, default=12)
-    parser.add_argument("--no-mesh-cache", action="store_true",
-                        help="describe every mesh again on every update (trame-vtk as it comes)")
+    parser.add_argument("--as-trame-vtk", action="store_true",
+                        help="describe the whole scene twice per update, every mesh again (trame-vtk as it comes)")
     args = parser.parse_args(argv)
 
     from vp3d.app.core import _default_model_factory
 
     models: dict = {}
-    cache = not args.no_mesh_cache
+    plain = args.as_trame_vtk
 
     def factory(choices, progress=None):  # one model per choice, shared like SharedModels
         if choices not in models:
@@ -128,15 +129,15 @@ def main(argv: list[str] | None = None) -> None:
         return models[choices]
 
     t0 = time.perf_counter()
-    first = make_app(factory, "?audience=student", cache)
+    first = make_app(factory, "?audience=student", plain)
     print(f"model built in {time.perf_counter() - t0:.1f} s")
-    second = make_app(factory, "?audience=student", cache)
+    second = make_app(factory, "?audience=student", plain)
     story_profile, practice_profile = cProfile.Profile(), cProfile.Profile()
     timed("story, first session (cold caches)", walk_story, first)
     timed("story, second session, same choice", walk_story, second, profile=story_profile)
     timed("story, first session again", walk_story, first)
-    p1 = make_app(factory, "?audience=student&mode=practice", cache)
-    p2 = make_app(factory, "?audience=student&mode=practice", cache)
+    p1 = make_app(factory, "?audience=student&mode=practice", plain)
+    p2 = make_app(factory, "?audience=student&mode=practice", plain)
     timed("practice 5 mm moves, first session", practise, p1, args.moves)
     timed("practice 5 mm moves, second session, same moves", practise, p2, args.moves,
           profile=practice_profile)

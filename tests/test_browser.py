@@ -230,5 +230,43 @@ def test_save_picture_downloads_a_png_named_for_the_level(chromium_browser, vp3d
         record.close()
 
 
+def test_the_3d_view_follows_the_story_by_deltas(default_page):
+    """Once the view has shown its first scene the server sends only changes (a delta per
+    update, never the whole scene again, and unchanged meshes described from the session's
+    cache): the picture must still follow. The fracture step collapses the level with the
+    camera still, so only the meshes change: paused at its start, then its end, then its
+    start again, the picture changes and comes back."""
+    page = default_page.page
+    wait_for(lambda: page.evaluate("window.trame.state.get('scene_on_page')") is True, 30,
+             "the view to say it shows the scene")
+    fracture = 3
+    while step_counter(page)[0] != fracture:
+        page.keyboard.press("ArrowRight" if step_counter(page)[0] < fracture else "ArrowLeft")
+        time.sleep(0.2)
+    wait_for(lambda: ready(page), 60, "the fracture step")
+    if page.evaluate("window.trame.state.get('playing')"):
+        page.evaluate("window.trame.trigger('toggle_play')")
+    wait_for(lambda: page.evaluate("window.trame.state.get('playing')") is False, 20, "the pause")
+
+    def settled_at(time_s: float) -> np.ndarray:
+        page.evaluate(f"window.trame.trigger('seek', [{time_s}])")
+        time.sleep(1.0)
+        previous = canvas_pixels(page).astype(float)
+        for _ in range(30):  # until two pictures half a second apart agree
+            time.sleep(0.5)
+            now = canvas_pixels(page).astype(float)
+            if np.abs(now - previous).mean() < 0.5:
+                return now
+            previous = now
+        return previous
+
+    intact = settled_at(0.0)
+    collapsed = settled_at(6.0)
+    again = settled_at(0.0)
+    assert np.abs(collapsed - intact).mean() > 2 * max(np.abs(again - intact).mean(), 0.3), (
+        np.abs(collapsed - intact).mean(), np.abs(again - intact).mean())
+    assert np.abs(again - intact).mean() < 1.0
+
+
 def test_no_console_errors(default_page):
     default_page.assert_no_errors()

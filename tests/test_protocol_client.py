@@ -61,6 +61,33 @@ def test_two_sessions_act_and_every_reply_is_checked(server):
     assert all(0 < t.latency_s < 60 for t in steps + moves)
 
 
+def test_the_whole_scene_goes_to_a_page_only_until_its_view_has_shown_one(server):
+    """Before the page's view says it shows a scene, every update sends the whole scene in the
+    state as well as a delta; after, deltas only, and the steps still arrive checked."""
+
+    async def two():
+        fresh, shown = ProtocolSession(server.url, shows_scene=False), ProtocolSession(server.url)
+        try:
+            await asyncio.gather(fresh.open("?audience=student"), shown.open("?audience=student"))
+            await asyncio.gather(fresh.wait_ready(), shown.wait_ready())
+            counts = []
+            for session in (fresh, shown):
+                full0, deltas0, bytes0 = (session.counters.full_scenes, session.counters.scene_deltas,
+                                          session.counters.bytes_in)
+                steps = [await session.next_step() for _ in range(3)]
+                counts.append((session.counters.full_scenes - full0, session.counters.scene_deltas - deltas0,
+                               session.counters.bytes_in - bytes0, steps))
+            return counts
+        finally:
+            await asyncio.gather(fresh.close(), shown.close())
+
+    (fresh_full, fresh_deltas, fresh_bytes, fresh_steps), (full, deltas, sent, steps) = aio.run(two())
+    assert all(t.ok for t in fresh_steps + steps)
+    assert fresh_full >= 2 and fresh_deltas >= 3  # the whole scene with (nearly) every step
+    assert full == 0 and deltas >= 3  # deltas only
+    assert sent < fresh_bytes
+
+
 def _health(url: str) -> tuple[int, dict]:
     import json
     import urllib.error
@@ -97,6 +124,8 @@ def test_an_overloaded_server_sends_new_visitors_to_the_busy_page_until_it_catch
                 steps.append(await session.next_step())
 
         try:
+            await until_ready()  # after the sessions of the tests before
+            # Opened together: all six are admitted before the work of building them shows.
             await asyncio.gather(*(s.open("?audience=student") for s in sessions))
             await asyncio.gather(*(s.wait_ready() for s in sessions))
             await until_ready()  # opening six sessions at once is itself work for the loop

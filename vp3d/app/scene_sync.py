@@ -71,3 +71,31 @@ def install() -> None:
     session's rendering protocol starts)."""
     if SERIALIZERS.get("vtkPolyData") is not cached_polydata_serializer:
         register_instance_serializer("vtkPolyData", cached_polydata_serializer)
+
+
+class SceneSender:
+    """A session's view updates: the full scene until the page has shown one, then deltas only.
+
+    trame-vtk's ``update`` publishes a delta and also sets the full scene into the shared state,
+    which is sent to the page on every update; but the page's view reads the full scene only
+    when it mounts (later full scenes are ignored: it follows the deltas). So once the page
+    says it has shown a scene (``scene_on_page``, set by the view's ``afterSceneLoaded``), each
+    update describes the scene once, as a delta, and sends nothing twice.
+    """
+
+    def __init__(self, view: Any, render_window: Any, state: Any):
+        self.view = view
+        self.render_window = render_window
+        self.state = state
+
+    def update(self, **kwargs: Any) -> None:
+        install()
+        if not self.state.scene_on_page:
+            self.view.update(**kwargs)  # the delta and the full scene, as trame-vtk does
+            return
+        protocol = self.view.server.protocol
+        if not protocol:
+            return
+        delta = self.view._helper.scene(self.render_window, new_state=False,
+                                        widgets=self.view.get_widgets(), orientation_axis=0)
+        protocol.publish("trame.vtk.delta", delta)

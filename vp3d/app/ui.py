@@ -322,25 +322,18 @@ def _step_list() -> None:
                     html.Span("{{ item.title }}")
 
 
-def _synced(update):
-    """``update`` with the scene's unchanged meshes described from the session's cache."""
-
-    def synced_update(**kwargs):
-        scene_sync.install()
-        return update(**kwargs)
-
-    return synced_update
-
-
 def _view(ctrl, app) -> None:
     with html.Div(classes="vp3d-view-wrap", id="vp3d-view", inert=("mode === 'quiz'",),
                   __properties=[("inert", ":inert")]):
+        app.state.setdefault("scene_on_page", False)
         view = vtk_widgets.VtkLocalView(
             app.render_window,
             ref=VIEW_REF,
             style="position: absolute; inset: 0; width: 100%; height: 100%;",
+            # Once the page shows a scene it follows deltas (vp3d.app.scene_sync.SceneSender).
+            after_scene_loaded="scene_on_page = true",
         )
-        ctrl.view_update = _synced(view.update)
+        ctrl.view_update = scene_sync.SceneSender(view, app.render_window, app.state).update
         ctrl.view_push_camera = view.push_camera
         with html.Div(v_if="part_anchors.length", classes="vp3d-tags", id="vp3d-tags"):
             with html.Div(v_for="(a, i) in part_anchors", key="a.name + a.side", classes="vp3d-tag",
