@@ -89,6 +89,17 @@ def serve(extra_args: Sequence[str] = (), *, log_path: Path | None = None,
         stop(process)
 
 
+def health(url: str, timeout_s: float = 10.0) -> tuple[int, dict]:
+    """A server's ``GET /healthz``: the HTTP status (200 ready, 503 not) and its JSON."""
+    import json
+
+    try:
+        with urllib.request.urlopen(url + "healthz", timeout=timeout_s) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
 def stop(process: subprocess.Popen, timeout_s: float = 10.0) -> None:
     """SIGINT (Ctrl+C: stop now; SIGTERM would drain open sessions first), then SIGKILL after
     ``timeout_s``."""

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.serving import REPO, serve
+from tests.serving import REPO, health, serve
 from tests import aio
 
 sys.path.insert(0, str(REPO))
@@ -88,18 +88,6 @@ def test_the_whole_scene_goes_to_a_page_only_until_its_view_has_shown_one(server
     assert sent < fresh_bytes
 
 
-def _health(url: str) -> tuple[int, dict]:
-    import json
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url + "healthz", timeout=10) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
-
-
 def test_an_overloaded_server_sends_new_visitors_to_the_busy_page_until_it_catches_up(server):
     """Sessions stepping without pause make the loop late: the worker says busy on /healthz,
     new pages get the busy page while the open sessions go on, and once the crowd stops the
@@ -115,7 +103,7 @@ def test_an_overloaded_server_sends_new_visitors_to_the_busy_page_until_it_catch
 
         async def until_ready():
             deadline = asyncio.get_running_loop().time() + 60
-            while (await asyncio.to_thread(_health, url))[1]["state"] != "ready":
+            while (await asyncio.to_thread(health, url))[1]["state"] != "ready":
                 assert asyncio.get_running_loop().time() < deadline, "never ready"
                 await asyncio.sleep(0.5)
 
@@ -131,7 +119,7 @@ def test_an_overloaded_server_sends_new_visitors_to_the_busy_page_until_it_catch
             await until_ready()  # opening six sessions at once is itself work for the loop
             tasks = [asyncio.ensure_future(step_on(s)) for s in sessions]
             deadline = asyncio.get_running_loop().time() + 90
-            while (report := (await asyncio.to_thread(_health, url)))[1]["state"] != "busy":
+            while (report := (await asyncio.to_thread(health, url)))[1]["state"] != "busy":
                 assert asyncio.get_running_loop().time() < deadline, f"never busy: {report}"
                 await asyncio.sleep(0.5)
             status, busy = report

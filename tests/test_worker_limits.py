@@ -5,16 +5,13 @@ kiosk's), and the drain on SIGTERM."""
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import time
-import urllib.error
-import urllib.request
 
 import aiohttp
 import pytest
 
-from tests.serving import serve
+from tests.serving import health, serve
 from tests import aio
 from vp3d.app.admission import DRAINING, FULL, READY, Admission, Limits
 from vp3d.busy_page import RETRY_AFTER_S
@@ -30,14 +27,6 @@ def hello() -> bytes:
     body = msgpack.packb({"wslink": "1.0", "id": "system:c0:0", "method": "wslink.hello",
                           "args": [{"secret": "wslink-secret"}], "kwargs": {}})
     return (1).to_bytes(4, "little") + (0).to_bytes(4, "little") + len(body).to_bytes(4, "little") + body
-
-
-def health(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url + "healthz", timeout=10) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
 
 
 def until(predicate, timeout_s: float, what: str):
