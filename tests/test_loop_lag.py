@@ -116,3 +116,16 @@ def test_a_worker_whose_loop_stopped_is_killed(tmp_path):
     assert worker.state == "silent"
     assert any("event loop has not turned" in line for line in supervisor.lines)
     assert beat_age_s(None, time.time()) == float("inf")
+
+
+def test_the_smoothing_window_from_the_environment_is_checked(monkeypatch):
+    from vp3d.app.main import LAG_WINDOW_ENV, _env_seconds
+
+    monkeypatch.delenv(LAG_WINDOW_ENV, raising=False)
+    assert _env_seconds(LAG_WINDOW_ENV) is None
+    monkeypatch.setenv(LAG_WINDOW_ENV, "1.5")
+    assert _env_seconds(LAG_WINDOW_ENV) == 1.5
+    for bad, words in (("soon", "must be a number"), ("0", "must be above 0"), ("inf", "must be above 0")):
+        monkeypatch.setenv(LAG_WINDOW_ENV, bad)
+        with pytest.raises(ValueError, match=f"{LAG_WINDOW_ENV} {words}"):
+            _env_seconds(LAG_WINDOW_ENV)

@@ -31,19 +31,27 @@ PREBUILD_KEYS = ("procedure", "level", "grade", "kind", "audience")
 LIMIT_KEYS = ("max_sessions", "idle_timeout_s", "drain_grace_s", "busy_lag_s", "worker_id")
 
 
+#: Seconds over which a worker's event-loop lag is smoothed (default
+#: :data:`vp3d.app.loop_lag.WINDOW_S`); tests shorten it to see a worker recover sooner.
+LAG_WINDOW_ENV = "VP3D_LAG_WINDOW_S"
+
+
+def _env_seconds(env: str) -> float | None:
+    """A positive number of seconds from the environment variable ``env``, or ``None``."""
+    text = os.environ.get(env)
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{env} must be a number, got {text!r}") from None
+    if not (value > 0 and value < float("inf")):
+        raise ValueError(f"{env} must be above 0, got {text!r}")
+    return value
+
+
 def _env_options() -> dict[str, float]:
-    out = {}
-    for env, key in ENV_OPTIONS.items():
-        text = os.environ.get(env)
-        if text:
-            try:
-                value = float(text)
-            except ValueError:
-                raise ValueError(f"{env} must be a number, got {text!r}") from None
-            if not value > 0:
-                raise ValueError(f"{env} must be above 0, got {text!r}")
-            out[key] = value
-    return out
+    return {key: value for env, key in ENV_OPTIONS.items() if (value := _env_seconds(env)) is not None}
 
 
 def serve(
@@ -69,7 +77,8 @@ def serve(
         environment set the story clock (keyword arguments win). ``max_sessions``,
         ``idle_timeout_s``, ``drain_grace_s``, ``busy_lag_s`` and ``worker_id`` set the limits of
         a per-session server (:class:`~vp3d.app.admission.Limits`); the kiosk never closes
-        a session for idling. ``beat_file``: a file its event loop touches as it turns.
+        a session for idling. ``beat_file``: a file its event loop touches as it turns;
+        ``VP3D_LAG_WINDOW_S``: the seconds its lag is smoothed over (default 5).
     """
     if not os.environ.get("DISPLAY"):
         # The server never draws (the browser renders with vtk.js) but VTK still creates a
@@ -126,7 +135,8 @@ def _serve_sessions(host: str, port: int, open_browser: bool, app_options: dict,
         return VertebroplastyApp(get_server(name, client_type="vue3"), model_factory=models,
                                  **app_options)
 
-    web = SessionServer(make_app, models=models, limits=limits, beat_file=beat_file)
+    web = SessionServer(make_app, models=models, limits=limits, beat_file=beat_file,
+                        lag_window_s=_env_seconds(LAG_WINDOW_ENV))
 
     def ready(actual_port: int) -> None:
         url = _display_url(host, actual_port)

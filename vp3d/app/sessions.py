@@ -135,14 +135,14 @@ class SessionServer(MultiClientServer):
 
     def __init__(self, make_app: Callable[[str], Any], *, max_msg_size: int = 20_000_000,
                  heartbeat: int = 30, models: SharedModels | None = None, limits: Limits | None = None,
-                 beat_file: Any = None):
+                 beat_file: Any = None, lag_window_s: float | None = None):
         from aiohttp import web
 
         self._completion = None
         self.trame_app = make_app
         self.ws_options = dict(max_msg_size=max_msg_size, heartbeat=heartbeat, timeout=CLOSE_TIMEOUT_S)
         self.admission = Admission(limits or Limits())
-        self.loop_lag = LoopLag(beat_file)
+        self.loop_lag = LoopLag(beat_file) if lag_window_s is None else LoopLag(beat_file, window_s=lag_window_s)
 
         @web.middleware
         async def admit(request, handler):  # a full or draining worker shows the busy page
