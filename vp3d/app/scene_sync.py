@@ -1,13 +1,14 @@
 """Sending the 3-D scene to the browser without redoing the work for meshes that did not change.
 
-trame-vtk describes the whole scene on every view update (twice: a delta for the open page and
-the full scene for a page that reloads). For every mesh it exports the triangles into a new
-array and md5-hashes it, changed or not: with about thirty meshes that was most of a story
-step's server time. A story step or a needle move changes a few meshes (the fractured level,
-the needle, the cement); the rest are the same objects, unmodified. So each session keeps the
-last description of each mesh and reuses it while VTK's modification times of the mesh and its
-mapper's input are unchanged; the arrays it names stay registered with the session's context, so the
-browser can still fetch any of them by hash.
+trame-vtk describes the whole scene on every view update, twice (a delta for the page, and the
+full scene, which the page's view reads when it mounts). For every mesh it exports the
+triangles into a new array and md5-hashes it, changed or not: with about thirty meshes that
+was most of a story step's server time. A story step or a needle move changes a few meshes (the
+fractured level, the needle, the cement); the rest are the same objects, unmodified. So each
+session keeps the last description of each mesh and reuses it while VTK's modification time of
+the mapper's input and the mapper's colouring are unchanged; the arrays it names stay
+registered with the session's context, so the browser can still fetch any of them by hash.
+And once the page's view has shown a scene, :class:`SceneSender` sends deltas only.
 """
 
 from __future__ import annotations
