@@ -139,3 +139,5 @@ def test_an_overloaded_server_sends_new_visitors_to_the_busy_page_until_it_catch
 
     steps = aio.run(scenario())
     assert steps and all(t.ok for t in steps), [t.detail for t in steps if not t.ok]
+    log = server.log()  # the operator is told, both ways
+    assert "vp3d: busy: the event loop runs" in log and "vp3d: ready again" in log

@@ -147,7 +147,7 @@ class SessionServer(MultiClientServer):
         @web.middleware
         async def admit(request, handler):  # a full or draining worker shows the busy page
             if request.method == "GET" and request.path in PAGE_PATHS:
-                self.admission.note_lag(self.loop_lag.lag_s)
+                self._note_lag()
                 if not self.admission.admits(self.sessions):
                     return self._busy()
             return await handler(request)
@@ -185,7 +185,7 @@ class SessionServer(MultiClientServer):
         from aiohttp import WSMsgType, web
         from trame.app.core import AVAILABLE_SERVERS
 
-        self.admission.note_lag(self.loop_lag.lag_s)
+        self._note_lag()
         if not self.admission.admits(self.sessions):  # checked and counted with no await between
             return self._busy()
         name = uuid.uuid4().hex
@@ -232,6 +232,16 @@ class SessionServer(MultiClientServer):
                 self.closed += 1
         return ws
 
+    def _note_lag(self) -> None:
+        """Tell the admission how late the loop runs; say so when that makes it busy or not."""
+        was = self.admission.busy
+        self.admission.note_lag(self.loop_lag.lag_s)
+        if self.admission.busy != was:
+            lag_ms = self.loop_lag.lag_s * 1e3
+            print(f"vp3d: busy: the event loop runs {lag_ms:.0f} ms late with {self.sessions} session(s); "
+                  f"new visitors get the busy page" if self.admission.busy else
+                  f"vp3d: ready again: the event loop runs {lag_ms:.0f} ms late", file=sys.stderr, flush=True)
+
     def _collect_soon(self) -> None:
         """Collect closed sessions' cycles and give their memory back, once, within a second."""
         if not self._collect_pending:
@@ -264,7 +274,7 @@ class SessionServer(MultiClientServer):
         """What the proxy and the supervisor ask: which worker, its pid, open sessions and the
         cap, resident memory (MB), the event loop's smoothed lag (ms) and whether it takes new
         sessions (ready, full, busy or draining)."""
-        self.admission.note_lag(self.loop_lag.lag_s)
+        self._note_lag()
         return {"worker": self.admission.limits.worker_id, "pid": os.getpid(),
                 "state": self.admission.state(self.sessions), "sessions": self.sessions,
                 "max_sessions": self.admission.limits.max_sessions, "rss_mb": round(rss_mb(), 1),
