@@ -94,11 +94,11 @@ def test_fluoro_panels_on_one_model_share_images(model):
 
     values = {"fracture.t": 1.0, "needle.depth": 0.6}
     one, two = FluoroPanel(model), FluoroPanel(model)
-    taken = shared_images(model).taken
+    taken = shared_images(model).made
     first = one.images(values, ("ap", "lateral"), "student")
-    assert shared_images(model).taken == taken + 2
+    assert shared_images(model).made == taken + 2
     second = two.images(values, ("ap", "lateral"), "patient")
-    assert shared_images(model).taken == taken + 2  # nothing taken again
+    assert shared_images(model).made == taken + 2  # nothing taken again
     assert [i["src"] for i in second] == [i["src"] for i in first]
     assert [i["caption"] for i in second] != [i["caption"] for i in first]  # texts stay per audience
     assert first[0]["src"] == data_url(model.fluoroscopy(values, "ap"))  # the image itself

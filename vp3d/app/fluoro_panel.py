@@ -15,13 +15,14 @@ import base64
 import io
 import threading
 import weakref
-from collections import OrderedDict
 from typing import Any, Mapping
 
 import numpy as np
 from PIL import Image
 
 from vp3d.i18n import DEFAULT_LANGUAGE, N_, gettext_for
+from vp3d.procedure.case import FRAME_PARAMS
+from vp3d.shared_cache import SharedCache
 
 #: The images' names: ``alt`` and ``patient`` are translated (:mod:`vp3d.i18n`), the student
 #: captions are clinical terms and stay English.
@@ -32,36 +33,25 @@ VIEW_LABELS = {
                 "patient": N_("Live X-ray from the side")},
 }
 #: Parameters that change the X-ray; the camera orbit does not.
-XRAY_PARAMS = ("fracture.t", "needle.depth", "cement.ml", "balloon.fill_ml", "kyphoplasty.restore")
+XRAY_PARAMS = FRAME_PARAMS  # the X-ray depends on what a frame depends on
 #: Images kept per model (each a few kB): a story's X-ray states several times over.
 CACHE_SIZE = 128
 
-
-class _SharedImages:
-    """One model's data URLs, for every panel on it (a bounded LRU, thread-safe)."""
-
-    def __init__(self, size: int):
-        self.urls: OrderedDict[tuple, str] = OrderedDict()
-        self.size = size
-        self.lock = threading.Lock()
-        self.taken = 0  # images taken and encoded rather than reused
-
-
-#: Model → its shared images; an entry goes with its model.
+#: Model -> the data URLs every panel on it shares; an entry goes with its model.
 _SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_images(model: Any, size: int = CACHE_SIZE) -> _SharedImages:
+def shared_images(model: Any, size: int = CACHE_SIZE) -> SharedCache:
     """The image cache every :class:`FluoroPanel` on ``model`` uses."""
     with _SHARED_LOCK:
         try:
             return _SHARED[model]
         except KeyError:
-            shared = _SHARED[model] = _SharedImages(size)
+            shared = _SHARED[model] = SharedCache(size)
             return shared
         except TypeError:  # a model that cannot be weakly referenced: a cache of its own
-            return _SharedImages(size)
+            return SharedCache(size)
 
 
 def data_url(image: np.ndarray, *, quality: int = 82) -> str:
@@ -88,21 +78,9 @@ class FluoroPanel:
         return (view, *(round(float(values.get(p, 0.0)), 3) for p in XRAY_PARAMS))
 
     def image_url(self, values: Mapping[str, float], view: str) -> str:
-        key = self.key(values, view)
-        shared = self._shared
-        with shared.lock:
-            url = shared.urls.get(key)
-            if url is not None:
-                shared.urls.move_to_end(key)
-                return url
-        # Taken outside the lock: two sessions asking at once may both take it (same image).
-        url = data_url(self.model.fluoroscopy(dict(values), view))
-        with shared.lock:
-            shared.taken += 1
-            shared.urls[key] = url
-            while len(shared.urls) > shared.size:
-                shared.urls.popitem(last=False)
-        return url
+        # Made outside the cache's lock: two sessions asking at once may both take it.
+        return self._shared.get_or_make(self.key(values, view),
+                                        lambda: data_url(self.model.fluoroscopy(dict(values), view)))
 
     def images(self, values: Mapping[str, float], views, audience: str,
                language: str = DEFAULT_LANGUAGE) -> list[dict]:

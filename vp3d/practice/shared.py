@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import OrderedDict
 
 from vp3d.fluoro import Fluoroscope
+from vp3d.shared_cache import SharedCache
 
 #: Cement fills kept per model (one per needle pose that injected).
 CEMENT_CACHE = 16
@@ -21,22 +21,11 @@ class SharedImaging:
 
     def __init__(self, volume):
         self.scope = Fluoroscope(volume, max_poses=32)
-        self._cement: OrderedDict[tuple, object] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cement = SharedCache(CEMENT_CACHE)
 
     def cement(self, key: tuple, simulate):
         """The fill for ``key`` (a needle pose), simulated by ``simulate()`` the first time."""
-        with self._lock:
-            result = self._cement.get(key)
-            if result is not None:
-                self._cement.move_to_end(key)
-                return result
-        result = simulate()  # outside the lock: other sessions keep imaging meanwhile
-        with self._lock:
-            self._cement[key] = result
-            while len(self._cement) > CEMENT_CACHE:
-                self._cement.popitem(last=False)
-        return result
+        return self._cement.get_or_make(key, simulate)  # outside the lock: others keep imaging
 
 
 _SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

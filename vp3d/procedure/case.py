@@ -14,8 +14,6 @@ compute each step's frame once.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -31,6 +29,7 @@ from vp3d.pathology.kyphoplasty import (MAX_BALLOON_ML, Balloon, cavity_mask, in
 from vp3d.meshing.cache import ScenePart, load_scene_meshes
 from vp3d.checks import check_bone_quality, check_grade, check_kind, check_procedure, check_procedure_level
 from vp3d.needle.path import NEEDLE_LENGTH_MM, Needle, assess, plan_trajectory
+from vp3d.shared_cache import SharedCache
 
 #: Cement simulated once per choice (less where a small crushed body and its leak routes hold
 #: less); the storyboard's fills (at most 4 mL) stay below it.
@@ -129,9 +128,7 @@ class ProcedureModel:
         self.views = {"ap": CArm.ap(centre, rows=rows, cols=rows),
                       "lateral": CArm.lateral(centre, rows=rows, cols=rows)}
         self._scopes: dict[int, Fluoroscope] = {}
-        self._frames: OrderedDict[tuple, SceneFrame] = OrderedDict()
-        self._frames_lock = threading.Lock()
-        self.frames_computed = 0  # how many frames were computed rather than reused
+        self._frames = SharedCache(FRAME_CACHE_SIZE)
         say(1.0, "Ready")
 
     # -- state -> what is shown ------------------------------------------------------------
@@ -161,6 +158,11 @@ class ProcedureModel:
             return []
         return [Balloon(n.tip_mm, n.trajectory.direction, ml) for n in needles]
 
+    @property
+    def frames_computed(self) -> int:
+        """How many frames were computed rather than reused."""
+        return self._frames.made
+
     @staticmethod
     def frame_key(state: dict) -> tuple:
         """What a frame depends on: the :data:`FRAME_PARAMS` of ``state``, exactly."""
@@ -173,18 +175,7 @@ class ProcedureModel:
         the same steps): each call gets its own :class:`SceneFrame` and dicts, but the meshes
         in it are shared and must be treated as read-only.
         """
-        key = self.frame_key(state)
-        with self._frames_lock:
-            cached = self._frames.get(key)
-            if cached is not None:
-                self._frames.move_to_end(key)
-        if cached is None:
-            cached = self._compute_frame(state)
-            with self._frames_lock:
-                self.frames_computed += 1
-                self._frames[key] = cached
-                while len(self._frames) > FRAME_CACHE_SIZE:
-                    self._frames.popitem(last=False)
+        cached = self._frames.get_or_make(self.frame_key(state), lambda: self._compute_frame(state))
         return replace(cached, meshes=dict(cached.meshes), transforms=dict(cached.transforms),
                        leaks=list(cached.leaks))
 
