@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 
 import pytest
 
@@ -54,6 +55,12 @@ TEST_BUSY_LAG_S = 0.03
 def server(tmp_path_factory):
     log = tmp_path_factory.mktemp("protocol") / "serve.log"
     with serve(["--busy-lag", str(TEST_BUSY_LAG_S)], log_path=log, env={"VP3D_LAG_WINDOW_S": "1"}) as served:
+        # A server starting from nothing (the first narration made in the background) can run
+        # more than this low limit late for a while: the tests start from a ready one.
+        deadline = time.monotonic() + 180
+        while health(served.url)[1]["state"] != "ready":
+            assert time.monotonic() < deadline, f"never ready: {health(served.url)}"
+            time.sleep(0.25)
         yield served
 
 
